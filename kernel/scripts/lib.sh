@@ -1,0 +1,125 @@
+# shellcheck shell=bash
+# Common helpers for the kernel tooling in kernel/scripts/.
+# Sourced by the other scripts; not meant to be run directly.
+
+# Debian packages the kernel tooling needs (CI: apt-get install -y $KERNEL_APT_PACKAGES).
+KERNEL_APT_PACKAGES="linux-source-6.12 qemu-system-x86 busybox-static build-essential bc bison flex libelf-dev libssl-dev ccache sparse gcc-aarch64-linux-gnu cpio python3 xz-utils"
+
+set -euo pipefail
+
+KERNEL_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+REPO_DIR=$(cd "$KERNEL_DIR/.." && pwd)
+PATCH_DIR=$KERNEL_DIR/patches
+SERIES_FILE=$PATCH_DIR/series
+CONFIG_DIR=$KERNEL_DIR/config
+
+KERNEL_TARBALL=${KERNEL_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
+VSHMEM_CACHE=${VSHMEM_CACHE:-$HOME/.cache/libvshmem}
+KCACHE=$VSHMEM_CACHE/kernel
+PRISTINE_DIR=$KCACHE/pristine            # unpacked tarball, git repo, never modified
+PATCHED_DIR=$KCACHE/patched              # pristine + kernel/patches (git worktree)
+PATCHED_STAMP=$KCACHE/patched.stamp      # hash of the series applied to $PATCHED_DIR
+HEADERS_DIR=$KCACHE/headers              # make headers_install output (usr/include)
+
+# Reproducible build identity: better ccache hits, stable images.
+export KBUILD_BUILD_TIMESTAMP=${KBUILD_BUILD_TIMESTAMP:-"2024-11-17 00:00:00 UTC"}
+export KBUILD_BUILD_USER=${KBUILD_BUILD_USER:-libvshmem}
+export KBUILD_BUILD_HOST=${KBUILD_BUILD_HOST:-ci}
+export CCACHE_DIR=${CCACHE_DIR:-$VSHMEM_CACHE/ccache}
+# Paths to the source tree differ between the (re-created) trees only in mtimes.
+export CCACHE_SLOPPINESS=${CCACHE_SLOPPINESS:-time_macros,include_file_mtime,include_file_ctime}
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+
+JOBS=${JOBS:-$(nproc)}
+
+step() { printf '==> %s\n' "$*"; }
+info() { printf '    %s\n' "$*"; }
+warn() { printf 'WARNING: %s\n' "$*" >&2; }
+die()  { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
+
+need() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 ||
+			die "'$c' not found; install the kernel tooling packages: apt-get install -y $KERNEL_APT_PACKAGES"
+	done
+}
+
+# Elapsed-time helpers: t0=$(now); ...; elapsed $t0 -> "83s"
+now() { date +%s; }
+elapsed() { echo "$(( $(date +%s) - $1 ))s"; }
+
+# Patches listed in the series file, in order (comments and blank lines skipped).
+series_patches() {
+	[ -f "$SERIES_FILE" ] || return 0
+	sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e 's/^[[:space:]]*//' "$SERIES_FILE" | grep -v '^$' || true
+}
+
+series_count() { series_patches | wc -l; }
+
+# Hash identifying the patched tree: tarball identity + series + patch contents.
+series_hash() {
+	{
+		echo "tarball $(stat -c '%s %Y' "$KERNEL_TARBALL")"
+		local p
+		while read -r p; do
+			[ -f "$PATCH_DIR/$p" ] || die "patch '$p' listed in $SERIES_FILE does not exist"
+			echo "patch $p $(sha256sum < "$PATCH_DIR/$p")"
+		done < <(series_patches)
+	} | sha256sum | cut -c1-16
+}
+
+# Source files touched by the series (from the patches' diffs).
+series_files() {
+	local p
+	while read -r p; do
+		sed -n -e 's|^+++ b/||p' -e 's|^--- a/||p' "$PATCH_DIR/$p"
+	done < <(series_patches) | grep -v '^/dev/null' | sort -u
+}
+
+# Make sure the patched tree exists and matches the series.
+ensure_prepared() {
+	if [ ! -f "$PATCHED_STAMP" ] || [ "$(cat "$PATCHED_STAMP")" != "$(series_hash)" ] ||
+	   [ ! -f "$PATCHED_DIR/Makefile" ]; then
+		"$KERNEL_DIR/scripts/prepare.sh"
+	fi
+}
+
+# ARCH -> kbuild ARCH, cross compiler prefix, image
+arch_vars() {
+	case "$1" in
+	x86_64) KARCH=x86;   KCROSS=;                      KIMAGE=arch/x86/boot/bzImage ;;
+	arm64)  KARCH=arm64; KCROSS=aarch64-linux-gnu-;    KIMAGE=arch/arm64/boot/Image ;;
+	*) die "unknown arch '$1' (x86_64|arm64)" ;;
+	esac
+}
+
+build_dir() { # arch debug(0|1)
+	local d=$KCACHE/build-$1
+	[ "$2" = 1 ] && d=$d-debug
+	echo "$d"
+}
+
+# Install the patched tree's uapi headers into $HEADERS_DIR/include (once per
+# patched tree; prepare.sh removes them when it re-creates the tree).
+ensure_headers() {
+	ensure_prepared >/dev/null
+	if [ ! -f "$HEADERS_DIR/.done" ]; then
+		step "installing uapi headers of the patched tree into $HEADERS_DIR..."
+		rm -rf "$HEADERS_DIR"
+		make -s -C "$PATCHED_DIR" O="$KCACHE/headers-build" ARCH=x86 \
+			INSTALL_HDR_PATH="$HEADERS_DIR" headers_install > "$KCACHE/headers.log" 2>&1 ||
+			{ cat "$KCACHE/headers.log" >&2; die "make headers_install failed"; }
+		touch "$HEADERS_DIR/.done"
+	fi
+}
+
+# Compile a guest test program statically against the patched uapi headers.
+# compile_guest SRC OUT [extra gcc args...]
+compile_guest() {
+	local src=$1 out=$2
+	shift 2
+	ensure_headers
+	gcc -static -O2 -g -Wall -Wextra -Werror -isystem "$HEADERS_DIR/include" -o "$out" "$src" "$@" ||
+		die "compiling guest program $src failed"
+}

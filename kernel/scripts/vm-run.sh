@@ -1,0 +1,151 @@
+#!/bin/bash
+# Boot the patched kernel in QEMU (TCG) with a busybox initramfs and run a
+# command (or a guest shell script) in it; the exit code is the command's.
+#
+# Usage: kernel/scripts/vm-run.sh [options] -- COMMAND [ARGS...]
+#        kernel/scripts/vm-run.sh [options] --script FILE
+# Options:
+#   --arch x86_64        guest architecture (only x86_64 is supported for now)
+#   --debug              use the debug kernel (KASAN, kmemleak, lockdep); runs a
+#                        kmemleak scan after the command
+#   --add FILE[:DIR]     copy FILE into the guest (default DIR /bin; repeatable);
+#                        binaries must be static (no libc in the guest)
+#   --script FILE        run FILE with the guest's sh (cwd /tmp) instead of COMMAND
+#   --timeout S          kill the VM after S seconds (default 180)
+#   --kernel IMAGE       boot this image instead of building one with build.sh
+#   --mem SIZE           guest memory (default 1G); --smp N (default 2)
+#   --allow-splats       do not fail on kernel BUG/WARNING/KASAN/lockdep/kmemleak reports
+#   --quiet              do not echo the guest console while it runs
+# The guest gets proc, sys, devtmpfs, debugfs and a tmpfs /tmp mounted, lo up.
+# Exit: the command's exit code; 124 if the VM did not finish (timeout, panic,
+# no exit marker); 125 for kernel splats with exit 0; 2 for usage errors.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+arch=x86_64 debug=0 timeout_s=180 kernel= mem=1G smp=2 script= allow_splats=0 quiet=0
+adds=()
+usage() { sed -n '2,23p' "$0"; exit "${1:-2}"; }
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--arch) arch=${2:?}; shift ;;
+	--debug) debug=1 ;;
+	--add) adds+=("${2:?--add needs a file}"); shift ;;
+	--script) script=${2:?--script needs a file}; shift ;;
+	--timeout) timeout_s=${2:?}; shift ;;
+	--kernel) kernel=${2:?}; shift ;;
+	--mem) mem=${2:?}; shift ;;
+	--smp) smp=${2:?}; shift ;;
+	--allow-splats) allow_splats=1 ;;
+	--quiet) quiet=1 ;;
+	-h|--help) usage 0 ;;
+	--) shift; break ;;
+	*) echo "ERROR: unknown option '$1'" >&2; usage ;;
+	esac
+	shift
+done
+[ "$arch" = x86_64 ] || die "--arch $arch: only x86_64 guests are supported (arm64 is build-only for now)"
+if [ -n "$script" ]; then
+	[ $# -eq 0 ] || die "give either --script FILE or -- COMMAND, not both"
+	[ -f "$script" ] || die "script $script not found"
+else
+	[ $# -gt 0 ] || { echo "ERROR: no command given" >&2; usage; }
+fi
+[[ $timeout_s =~ ^[0-9]+$ ]] || die "--timeout needs seconds"
+need qemu-system-x86_64 cpio gzip timeout
+BUSYBOX=${BUSYBOX:-/bin/busybox}
+[ -x "$BUSYBOX" ] || die "$BUSYBOX not found: apt-get install -y busybox-static"
+file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked' || [ ! -x /usr/bin/file ] ||
+	die "$BUSYBOX is not statically linked (install busybox-static)"
+
+if [ -z "$kernel" ]; then
+	args=(--arch "$arch"); [ "$debug" = 1 ] && args+=(--debug)
+	kernel=$("$KERNEL_DIR/scripts/build.sh" "${args[@]}" | tail -n1)
+fi
+[ -f "$kernel" ] || die "kernel image $kernel not found"
+
+# --- initramfs
+work=$(mktemp -d "${TMPDIR:-/tmp}/vshmem-vm.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+root=$work/root
+mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,etc,root,usr/bin,usr/sbin}
+cp "$BUSYBOX" "$root/bin/busybox"
+for a in "${adds[@]}"; do
+	src=${a%%:*} dst=/bin
+	[ "$src" != "$a" ] && dst=${a#*:}
+	[ -e "$src" ] || die "--add: $src not found"
+	mkdir -p "$root/$dst"
+	cp -a "$src" "$root/$dst/"
+done
+if [ -n "$script" ]; then
+	cp "$script" "$root/vshmem-cmd.sh"
+else
+	{ echo '#!/bin/sh'; printf '%q ' "$@"; echo; } > "$root/vshmem-cmd.sh"
+fi
+cat > "$root/init" <<INIT
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/root
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null || true
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tmpfs tmpfs /tmp
+ip link set lo up
+cd /tmp
+echo; echo VSHMEM-START
+sh /vshmem-cmd.sh
+rc=\$?
+if [ $debug = 1 ] && [ -w /sys/kernel/debug/kmemleak ]; then
+	echo "==> kmemleak scan (guest)"
+	echo scan > /sys/kernel/debug/kmemleak; sleep 6
+	echo scan > /sys/kernel/debug/kmemleak
+	cat /sys/kernel/debug/kmemleak
+fi
+echo VSHMEM-EXIT=\$rc
+reboot -f
+INIT
+chmod +x "$root/init" "$root/vshmem-cmd.sh"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initramfs.cpio.gz"
+
+# --- boot
+mkdir -p "$KCACHE/logs"
+log=$KCACHE/logs/vm-$(date +%Y%m%d-%H%M%S)-$$.log
+step "booting $kernel in QEMU (TCG, $smp CPUs, $mem, timeout ${timeout_s}s)..."
+t0=$(now)
+qemu=(qemu-system-x86_64 -accel tcg -nographic -no-reboot -net none -m "$mem" -smp "$smp"
+	-kernel "$kernel" -initrd "$work/initramfs.cpio.gz"
+	-append "console=ttyS0 quiet panic=-1 rdinit=/init")
+set +e
+# The console log keeps everything; the terminal shows the guest from the
+# start marker on (firmware and boot noise only in the log).
+timeout -k 5 "$timeout_s" "${qemu[@]}" < /dev/null 2>&1 | tr -d '\r' | tee "$log" | {
+	if [ "$quiet" = 1 ]; then cat > /dev/null; else sed -u -n '/VSHMEM-START$/,$p' | sed -u -e '/VSHMEM-START$/d' -e '/reboot: Restarting system$/d'; fi
+}
+qrc=${PIPESTATUS[0]}
+set -e
+
+marker=$(grep -E '^VSHMEM-EXIT=[0-9]+$' "$log" | tail -n1 || true)
+if [ -z "$marker" ]; then
+	why="no exit marker"
+	[ "$qrc" = 124 ] && why="timed out after ${timeout_s}s"
+	grep -q 'Kernel panic' "$log" && why="kernel panic"
+	echo "--- last lines of the console log:" >&2
+	tail -n 25 "$log" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' >&2
+	echo "ERROR: the guest did not finish ($why, qemu exit $qrc); console log: $log" >&2
+	exit 124
+fi
+rc=${marker#VSHMEM-EXIT=}
+splats=$(grep -nE 'BUG:|WARNING:|Oops|Kernel panic|KASAN|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|unreferenced object 0x|UBSAN:|general protection fault|list_(add|del) corruption' "$log" || true)
+if [ -n "$splats" ]; then
+	echo "ERROR: kernel reported problems during the run (console log: $log):" >&2
+	head -n 20 <<<"$splats" >&2
+	if [ "$allow_splats" = 0 ] && [ "$rc" = 0 ]; then
+		rc=125
+	fi
+fi
+if [ "$rc" = 0 ]; then
+	step "guest command succeeded (VM run $(elapsed "$t0"))"
+else
+	echo "ERROR: guest command failed with exit code $rc (VM run $(elapsed "$t0")); console log: $log" >&2
+fi
+exit "$rc"
