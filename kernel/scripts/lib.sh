@@ -120,6 +120,7 @@ compile_guest() {
 	local src=$1 out=$2
 	shift 2
 	ensure_headers
-	gcc -static -O2 -g -Wall -Wextra -Werror -isystem "$HEADERS_DIR/include" -o "$out" "$src" "$@" ||
+	# shellcheck disable=SC2086
+	gcc -static ${GUEST_CFLAGS:--O2 -g -Wall -Wextra -Werror} -isystem "$HEADERS_DIR/include" -o "$out" "$src" "$@" ||
 		die "compiling guest program $src failed"
 }
