@@ -1,0 +1,541 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/**
+ * @file vshmem.h
+ * @brief libvshmem: pass dma-buf memory by reference over AF_VSOCK.
+ *
+ * @mainpage libvshmem
+ *
+ * A program allocates a buffer from a dma-buf heap, offers it to the peer
+ * of a vsock connection, and the kernel hands the pages over (SHARE, LEND
+ * or SEND_SECURE; the kind is a property of the heap the buffer came from).
+ *
+ * Conventions, stated once for the whole API:
+ *
+ * - **Errors.** Every fallible function returns an int: >= 0 on success, a
+ *   negative errno value on failure; errno is also set to the positive
+ *   value. Constructors hand the object back through a final `ret_*`
+ *   pointer, which is written only on success.
+ * - **Options.** Optional parameters travel in a `struct vshmem_*_opts`
+ *   whose first field is `size_t sz`; declare them with VSHMEM_OPTS(). NULL
+ *   means "all defaults". An `sz` smaller than `sizeof(size_t)` gives
+ *   -EINVAL; a struct larger than this library knows is accepted only if the
+ *   unknown tail is zero, otherwise -E2BIG.
+ * - **File descriptors.** Each function says which term applies:
+ *   - *borrowed*: valid while the owning object lives; the caller must not
+ *     close it;
+ *   - *owned by caller*: a new fd the caller must close();
+ *   - *consumed*: the library takes ownership only on success; on failure
+ *     the caller still owns the fd.
+ *   Every fd the library creates is close-on-exec. A received fd is never
+ *   leaked: if a message is unusable, every fd that came with it is closed.
+ * - **Threads.** libvshmem is thread-aware: separate objects may be used
+ *   from different threads at once; one object (and the objects attached
+ *   to one channel) must not be used by two threads at once without the
+ *   caller's own locking. There is no global mutable state. Objects must not
+ *   be shared across fork().
+ * - **Output.** The library never prints; a channel can be given a log
+ *   callback (struct vshmem_channel_opts).
+ * - **ABI.** Unstable (soname libvshmem.so.0) until the kernel series that
+ *   defines SCM_VSOCK_SHMEM is merged.
+ */
+#ifndef LIBVSHMEM_VSHMEM_H
+#define LIBVSHMEM_VSHMEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <libvshmem/version.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * @brief Declare a zeroed options struct with `sz` set.
+ *
+ * Example: `VSHMEM_OPTS(vshmem_offer_opts, o, .tag = 7);`
+ */
+#define VSHMEM_OPTS(TYPE, NAME, ...)					\
+	struct TYPE NAME = ({						\
+		__builtin_memset(&NAME, 0, sizeof(struct TYPE));	\
+		(struct TYPE){ .sz = sizeof(struct TYPE), __VA_ARGS__ };\
+	})
+
+/** @defgroup common Common definitions
+ * @{
+ */
+
+/** Transfer kind: what happens to the lender's access. */
+enum vshmem_kind {
+	/** Both sides keep read/write access. */
+	VSHMEM_KIND_SHARE = 1,
+	/** The lender loses all access until the memory comes back. */
+	VSHMEM_KIND_LEND,
+	/** Already protected memory with a handle; only the handle moves. */
+	VSHMEM_KIND_SEND_SECURE,
+};
+
+/** How the borrower receives an offer. */
+enum vshmem_type {
+	/** A platform (FF-A) memory handle; no fd. */
+	VSHMEM_TYPE_FFA = 1,
+	/** A new dma-buf fd of the borrower's own (same-kernel peer). */
+	VSHMEM_TYPE_LOCAL,
+};
+
+/** Capability bit for a transfer kind (vshmem_channel_get_caps()). */
+#define VSHMEM_CAP_KIND(kind)	(UINT64_C(1) << (kind))
+/** Capability bit for a delivery type (vshmem_channel_get_caps()). */
+#define VSHMEM_CAP_TYPE(type)	(UINT64_C(1) << (16 + (type)))
+
+/** Log levels passed to a vshmem_log_fn (syslog numbering). */
+enum vshmem_log_level {
+	VSHMEM_LOG_ERR = 3,
+	VSHMEM_LOG_WARNING = 4,
+	VSHMEM_LOG_DEBUG = 7,
+};
+
+/** Optional log callback; msg is a complete line without newline. */
+typedef void (*vshmem_log_fn)(void *userdata, int level, const char *msg);
+
+/**
+ * @brief Version of the library at run time, e.g. "0.1.0".
+ * @return A static string, never NULL.
+ * @since 0.1
+ */
+const char *vshmem_version(void);
+
+/**
+ * @brief Name of a transfer kind ("share", "lend", "send-secure").
+ * @return A static string; "unknown" for other values.
+ * @since 0.1
+ */
+const char *vshmem_kind_name(int kind);
+
+/** @} */
+
+/** @defgroup heap Heaps
+ * A heap is an open /dev/dma_heap/<name>, reusable for many allocations.
+ * The transfer kind belongs to the heap: "system" shares, "lend" and
+ * "lend-nomap" lend. A missing heap is an error; the library never falls
+ * back to a heap of another kind.
+ * @{
+ */
+struct vshmem_heap;
+
+/**
+ * @brief List the dma-buf heaps present.
+ * @param ret_names Set to a NULL-terminated, sorted array of names, owned by
+ *        the caller (free with vshmem_heap_list_free()); set only on success.
+ * @return Number of heaps (0 when /dev/dma_heap is missing), or -errno.
+ * @since 0.1
+ */
+int vshmem_heap_list(char ***ret_names);
+
+/** @brief Free an array from vshmem_heap_list(); NULL is ignored. */
+void vshmem_heap_list_free(char **names);
+
+/**
+ * @brief Open a heap by name.
+ * @param name Heap name, e.g. "system" (no '/'; not NULL).
+ * @param ret_heap Set to the new heap on success.
+ * @return 0, -EINVAL (bad name), -ENOENT (no such heap), -EACCES, -errno.
+ * @since 0.1
+ */
+int vshmem_heap_open(const char *name, struct vshmem_heap **ret_heap);
+
+/**
+ * @brief Open the heap that enforces a transfer kind.
+ *
+ * SHARE opens "system"; LEND opens "lend", else "lend-nomap".
+ * @return 0; -ENOENT (SHARE: no system heap), -EOPNOTSUPP (LEND: no lend
+ *         heap; SEND_SECURE: no heap allocates it, import a buffer that
+ *         already carries a handle), -EINVAL (unknown kind), -errno.
+ * @since 0.1
+ */
+int vshmem_heap_open_kind(enum vshmem_kind kind, struct vshmem_heap **ret_heap);
+
+/** @brief Close a heap (buffers allocated from it stay valid); NULL ok. */
+void vshmem_heap_close(struct vshmem_heap *heap);
+
+/** @brief Name of the heap; valid while the heap is open. */
+const char *vshmem_heap_get_name(const struct vshmem_heap *heap);
+
+/**
+ * @brief Transfer kind the heap enforces.
+ * @return enum vshmem_kind, 0 if unknown (heap not known to the library:
+ *         the kernel decides), -EINVAL if heap is NULL.
+ */
+int vshmem_heap_get_kind(const struct vshmem_heap *heap);
+
+/** @brief The heap's fd: *borrowed*. @return fd or -EINVAL. */
+int vshmem_heap_get_fd(const struct vshmem_heap *heap);
+
+/** @} */
+
+/** @defgroup buffer Buffers
+ * A buffer is a dma-buf fd plus its size and, if known, its transfer kind.
+ * @{
+ */
+struct vshmem_buf;
+
+/** Options for vshmem_buf_alloc(). */
+struct vshmem_alloc_opts {
+	size_t sz;
+	/** Debug name set with DMA_BUF_SET_NAME (< 32 bytes). @since 0.1 */
+	const char *name;
+	size_t :0;
+};
+#define vshmem_alloc_opts__last_field name
+
+/**
+ * @brief Allocate a buffer from a heap (DMA_HEAP_IOCTL_ALLOC,
+ *        O_RDWR|O_CLOEXEC).
+ * @param heap The heap (not NULL).
+ * @param size Size in bytes (> 0; the kernel rounds up to pages).
+ * @param opts NULL or options.
+ * @param ret_buf Set to the new buffer (inherits the heap's kind).
+ * @return 0, -EINVAL, -E2BIG (opts), -ENOMEM, -errno from the kernel.
+ * @since 0.1
+ */
+int vshmem_buf_alloc(struct vshmem_heap *heap, size_t size,
+		     const struct vshmem_alloc_opts *opts,
+		     struct vshmem_buf **ret_buf);
+
+/** Options for vshmem_buf_import(). */
+struct vshmem_import_opts {
+	size_t sz;
+	/** Transfer kind the buffer's exporter enforces, if known (0 =
+	 *  unknown: offers then only need some shared memory support).
+	 *  @since 0.1 */
+	int kind;
+	size_t :0;
+};
+#define vshmem_import_opts__last_field kind
+
+/**
+ * @brief Wrap an existing dma-buf fd as a buffer.
+ *
+ * The fd is checked to really be a dma-buf (its /proc fdinfo names an
+ * exporter; where /proc is missing, the dma-buf sync ioctl must answer).
+ * @param fd A dma-buf fd, *consumed* (only on success).
+ * @param opts NULL or options.
+ * @param ret_buf Set to the new buffer.
+ * @return 0, -EBADF (fd < 0 or not open), -EINVAL (not a dma-buf, bad
+ *         kind), -E2BIG, -errno.
+ * @since 0.1
+ */
+int vshmem_buf_import(int fd, const struct vshmem_import_opts *opts,
+		      struct vshmem_buf **ret_buf);
+
+/** @brief Unmap and close a buffer; NULL ok. */
+void vshmem_buf_close(struct vshmem_buf *buf);
+
+/** @brief The buffer's dma-buf fd: *borrowed*. @return fd or -EINVAL. */
+int vshmem_buf_get_fd(const struct vshmem_buf *buf);
+
+/**
+ * @brief A new fd to the same dma-buf (F_DUPFD_CLOEXEC).
+ * @return The fd, *owned by caller*; or -EINVAL, -EMFILE, -errno.
+ */
+int vshmem_buf_dup_fd(const struct vshmem_buf *buf);
+
+/** @brief Size in bytes (0 if buf is NULL). */
+uint64_t vshmem_buf_get_size(const struct vshmem_buf *buf);
+
+/** @brief Transfer kind (enum vshmem_kind), 0 unknown, -EINVAL. */
+int vshmem_buf_get_kind(const struct vshmem_buf *buf);
+
+/** Access wanted from vshmem_buf_map() and vshmem_buf_sync_*(). */
+#define VSHMEM_ACCESS_READ	(1U << 0)
+#define VSHMEM_ACCESS_WRITE	(1U << 1)
+#define VSHMEM_ACCESS_RW	(VSHMEM_ACCESS_READ | VSHMEM_ACCESS_WRITE)
+
+/**
+ * @brief Map the whole buffer (MAP_SHARED).
+ * @param access VSHMEM_ACCESS_* (not 0).
+ * @param ret_addr Set to the address; a second call returns the same
+ *        mapping if the access matches, else -EBUSY.
+ * @return 0, -EINVAL, -EBUSY, -EACCES/-EPERM (e.g. the buffer is lent out),
+ *         -errno.
+ * @since 0.1
+ */
+int vshmem_buf_map(struct vshmem_buf *buf, unsigned int access,
+		   void **ret_addr);
+
+/** @brief Unmap the buffer. @return 0 (also if not mapped), -EINVAL. */
+int vshmem_buf_unmap(struct vshmem_buf *buf);
+
+/**
+ * @brief Begin CPU access (DMA_BUF_IOCTL_SYNC with SYNC_START).
+ * @param access VSHMEM_ACCESS_* (not 0).
+ * @return 0, -EINVAL, -errno.
+ */
+int vshmem_buf_sync_start(struct vshmem_buf *buf, unsigned int access);
+
+/** @brief End CPU access (DMA_BUF_IOCTL_SYNC with SYNC_END). */
+int vshmem_buf_sync_end(struct vshmem_buf *buf, unsigned int access);
+
+/**
+ * @brief Set the buffer's debug name (DMA_BUF_SET_NAME).
+ * @param name 1 to 31 bytes.
+ * @return 0, -EINVAL, -EBUSY (kernels before 6.x: buffer attached), -errno.
+ */
+int vshmem_buf_set_name(struct vshmem_buf *buf, const char *name);
+
+/** @} */
+
+/** @defgroup channel Channels
+ * A channel is a vsock connection (or listener) that can carry offers.
+ * It learns the transport's capabilities once (SO_VM_SOCKETS_SHMEM_CAPS)
+ * and refuses offers the transport cannot carry with -EOPNOTSUPP: a kernel
+ * without the series would silently drop them.
+ *
+ * The offers and incoming offers of a channel must be freed before it is
+ * closed; after vshmem_channel_close() they only answer -ENOTCONN.
+ * @{
+ */
+struct vshmem_channel;
+struct vshmem_incoming;
+
+/** Options for creating a channel. */
+struct vshmem_channel_opts {
+	size_t sz;
+	/** SOCK_SEQPACKET (default when 0) or SOCK_STREAM. @since 0.1 */
+	int sock_type;
+	/** Optional log callback. @since 0.1 */
+	vshmem_log_fn log_fn;
+	/** Passed to log_fn. @since 0.1 */
+	void *log_data;
+	size_t :0;
+};
+#define vshmem_channel_opts__last_field log_data
+
+/**
+ * @brief Connect to cid:port.
+ * @return 0, -EINVAL (bad opts), -E2BIG, -EAFNOSUPPORT (no AF_VSOCK),
+ *         -ECONNREFUSED, -ETIMEDOUT, -errno.
+ * @since 0.1
+ */
+int vshmem_channel_connect(unsigned int cid, unsigned int port,
+			   const struct vshmem_channel_opts *opts,
+			   struct vshmem_channel **ret_ch);
+
+/**
+ * @brief Bind to cid:port and listen.
+ * @param cid Usually VMADDR_CID_ANY (-1U).
+ * @return 0, -EADDRINUSE, -EAFNOSUPPORT, -errno.
+ */
+int vshmem_channel_listen(unsigned int cid, unsigned int port,
+			  const struct vshmem_channel_opts *opts,
+			  struct vshmem_channel **ret_listener);
+
+/**
+ * @brief Accept one connection on a listening channel.
+ * @return 0, -EINVAL (not a listener), -errno from accept.
+ */
+int vshmem_channel_accept(struct vshmem_channel *listener,
+			  struct vshmem_channel **ret_ch);
+
+/**
+ * @brief Use an existing, connected vsock socket as a channel.
+ * @param fd The socket, *borrowed*: never closed by the library.
+ * @return 0, -EBADF (fd < 0), -ENOTSOCK, -EAFNOSUPPORT (not AF_VSOCK),
+ *         -E2BIG, -errno.
+ */
+int vshmem_channel_adopt(int fd, const struct vshmem_channel_opts *opts,
+			 struct vshmem_channel **ret_ch);
+
+/** @brief Close the channel (and its socket unless adopted); NULL ok. */
+void vshmem_channel_close(struct vshmem_channel *ch);
+
+/** @brief The channel's socket: *borrowed*. @return fd or -EINVAL. */
+int vshmem_channel_get_fd(const struct vshmem_channel *ch);
+
+/**
+ * @brief Transfer capabilities of the connected transport.
+ * @param ret_caps Set to VSHMEM_CAP_KIND()/VSHMEM_CAP_TYPE() bits; 0 means
+ *        no shared memory support (e.g. an unpatched kernel), not an error.
+ * @return 0, -EINVAL, -ENOTCONN (listener), -errno. Queried once, cached.
+ */
+int vshmem_channel_get_caps(struct vshmem_channel *ch, uint64_t *ret_caps);
+
+/**
+ * @brief Probe whether offers of a kind can pass on this channel.
+ * @return 1 supported, 0 not, -errno if the probe failed.
+ */
+int vshmem_channel_supports(struct vshmem_channel *ch, enum vshmem_kind kind);
+
+/** Options for vshmem_channel_recv(). */
+struct vshmem_recv_opts {
+	size_t sz;
+	/** Milliseconds to wait; 0 waits forever, < 0 does not wait
+	 *  (-EAGAIN if nothing is queued). @since 0.1 */
+	int timeout_ms;
+	size_t :0;
+};
+#define vshmem_recv_opts__last_field timeout_ms
+
+/**
+ * @brief Receive one message: data bytes and at most one offer or notice.
+ *
+ * An incoming OFFER is returned through ret_incoming. A RELINQUISH notice
+ * (the borrower is done) marks the matching vshmem_offer released; a
+ * RECLAIM notice (the lender took it back) marks the matching
+ * vshmem_incoming revoked. A message whose only data is the single 0 byte
+ * the library pads control messages with reports 0 bytes.
+ * @param buf Where data goes (may be NULL if len is 0).
+ * @param ret_incoming NULL, or set to a new incoming offer (or NULL when
+ *        the message carried none). If NULL is passed and an offer arrives,
+ *        it is relinquished at once.
+ * @return Data bytes received (0 also at end of stream), -EAGAIN, -ETIMEDOUT,
+ *         -EMSGSIZE (control data truncated), -EPROTO (malformed, duplicate
+ *         or unexpected control message), -errno. On error every received
+ *         fd is closed.
+ */
+int vshmem_channel_recv(struct vshmem_channel *ch, void *buf, size_t len,
+			const struct vshmem_recv_opts *opts,
+			struct vshmem_incoming **ret_incoming);
+
+/** @} */
+
+/** @defgroup offer Offers (lender side)
+ * An offer is one buffer handed to the peer, identified by an id unique
+ * among the live offers of its channel.
+ * @{
+ */
+struct vshmem_offer;
+
+/** Offer flags. */
+#define VSHMEM_OFFER_F_CLEAR	(1U << 0) /**< zero before it comes back */
+#define VSHMEM_OFFER_F_READONLY	(1U << 1) /**< borrower may only read */
+
+/** Options for vshmem_offer_send(). */
+struct vshmem_offer_opts {
+	size_t sz;
+	/** Offer id; 0 picks the next free one. @since 0.1 */
+	uint64_t id;
+	/** FF-A tag, delivered unchanged. @since 0.1 */
+	uint64_t tag;
+	/** VSHMEM_OFFER_F_*. @since 0.1 */
+	unsigned int flags;
+	/** Data bytes sent with the offer (NULL: none). @since 0.1 */
+	const void *data;
+	/** Number of data bytes. @since 0.1 */
+	size_t data_len;
+	size_t :0;
+};
+#define vshmem_offer_opts__last_field data_len
+
+/** State of an offer or incoming offer. */
+enum vshmem_state {
+	/** In the peer's hands. */
+	VSHMEM_STATE_LIVE = 1,
+	/** Given back by the borrower. */
+	VSHMEM_STATE_RELEASED,
+	/** Taken back by the lender. */
+	VSHMEM_STATE_RECLAIMED,
+	/** Never left (io_uring send failed) or the channel is gone. */
+	VSHMEM_STATE_DEAD,
+};
+
+/**
+ * @brief Offer a buffer to the channel's peer.
+ *
+ * The buffer stays owned by the caller and must outlive the offer. With
+ * LEND, the caller loses CPU access (mappings fault with SIGBUS) until the
+ * offer is released or reclaimed. A message always carries at least one
+ * data byte: without data the library sends a single 0 byte.
+ * @return 0; -EINVAL (bad argument, unknown flag, listener), -E2BIG,
+ *         -EOPNOTSUPP (the transport cannot carry the buffer's kind or has
+ *         no shared memory support), -EEXIST (id in use), -EBUSY (buffer
+ *         already lent), -ENOTCONN, -errno from sendmsg.
+ */
+int vshmem_offer_send(struct vshmem_channel *ch, struct vshmem_buf *buf,
+		      const struct vshmem_offer_opts *opts,
+		      struct vshmem_offer **ret_offer);
+
+/**
+ * @brief Take the memory back before the borrower is done (RECLAIM).
+ * @return 0 (access is back), -EBUSY (platform refused: still live),
+ *         -EINVAL (not live), -ENOTCONN, -ENOENT (kernel: unknown id),
+ *         -errno.
+ */
+int vshmem_offer_reclaim(struct vshmem_offer *offer);
+
+/**
+ * @brief Wait until the borrower relinquishes the offer.
+ *
+ * Reads from the channel. Notices for other offers are applied; a message
+ * with data or an incoming offer is not expected here: it gives -EPROTO
+ * (its data is dropped, an incoming offer is relinquished).
+ * @param timeout_ms As in vshmem_recv_opts.
+ * @return 0 released, -ETIMEDOUT, -EAGAIN, -ECONNRESET (end of stream),
+ *         -EPROTO, -EINVAL (not live), -ENOTCONN, -errno.
+ */
+int vshmem_offer_wait_release(struct vshmem_offer *offer, int timeout_ms);
+
+/** @brief Free the offer object; a live offer stays with the kernel until
+ *         the channel closes. NULL ok. */
+void vshmem_offer_free(struct vshmem_offer *offer);
+
+/** @brief The offer id (0 if offer is NULL). */
+uint64_t vshmem_offer_get_id(const struct vshmem_offer *offer);
+
+/** @brief enum vshmem_state, or -EINVAL. */
+int vshmem_offer_get_state(const struct vshmem_offer *offer);
+
+/** @brief Kind of the offered buffer (enum vshmem_kind, 0 unknown). */
+int vshmem_offer_get_kind(const struct vshmem_offer *offer);
+
+/** @} */
+
+/** @defgroup incoming Incoming offers (borrower side)
+ * @{
+ */
+
+/** @brief Offer id chosen by the lender (0 if NULL). */
+uint64_t vshmem_incoming_get_id(const struct vshmem_incoming *in);
+/** @brief Kind the kernel enforced (enum vshmem_kind) or -EINVAL. */
+int vshmem_incoming_get_kind(const struct vshmem_incoming *in);
+/** @brief How it arrived (enum vshmem_type) or -EINVAL. */
+int vshmem_incoming_get_type(const struct vshmem_incoming *in);
+/** @brief Size in bytes. */
+uint64_t vshmem_incoming_get_size(const struct vshmem_incoming *in);
+/** @brief FF-A tag set by the lender. */
+uint64_t vshmem_incoming_get_tag(const struct vshmem_incoming *in);
+/** @brief Platform handle (VSHMEM_TYPE_FFA), else 0. */
+uint64_t vshmem_incoming_get_handle(const struct vshmem_incoming *in);
+/** @brief VSHMEM_OFFER_F_* flags the lender set. */
+unsigned int vshmem_incoming_get_flags(const struct vshmem_incoming *in);
+/** @brief enum vshmem_state, or -EINVAL. */
+int vshmem_incoming_get_state(const struct vshmem_incoming *in);
+
+/**
+ * @brief The received memory as a buffer (VSHMEM_TYPE_LOCAL only).
+ * @return A buffer *borrowed* from the incoming offer (do not close it), or
+ *         NULL (FF-A: only a handle arrived; or already released).
+ */
+struct vshmem_buf *vshmem_incoming_get_buf(const struct vshmem_incoming *in);
+
+/**
+ * @brief Give the memory back (RELINQUISH). Once the notice is sent the
+ *        buffer is unmapped and closed: the borrower's access ends. If the
+ *        send fails, nothing changes.
+ * @return 0, -EINVAL (not live), -ENOTCONN, -errno from sendmsg.
+ */
+int vshmem_incoming_release(struct vshmem_incoming *in);
+
+/** @brief Free the object and close its buffer; a live offer is *not*
+ *         relinquished (call vshmem_incoming_release() first). NULL ok. */
+void vshmem_incoming_free(struct vshmem_incoming *in);
+
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBVSHMEM_VSHMEM_H */

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * libvshmem's copy of the SCM_VSOCK_SHMEM kernel ABI.
+ *
+ * The block between the "uapi begin" and "uapi end" markers is identical,
+ * line for line, to what the kernel series (kernel/patches/) adds to
+ * include/uapi/linux/vm_sockets.h; tests/check-uapi-sync.sh enforces it.
+ * It lets the library build against kernel headers that lack the series.
+ */
+#ifndef LIBVSHMEM_VSOCK_SHMEM_UAPI_H
+#define LIBVSHMEM_VSOCK_SHMEM_UAPI_H
+
+#include <linux/types.h>
+
+#ifndef SOL_VSOCK
+#define SOL_VSOCK	287
+#endif
+
+#ifndef SCM_VSOCK_SHMEM
+/* uapi begin */
+/* Option name for getsockopt(SOL_VSOCK): which shared memory transfers the
+ * connected transport supports, as a __u64 bitmap: bit (1 << type) for each
+ * VSOCK_SHMEM_TYPE_* and bit (1 << (16 + kind)) for each VSOCK_SHMEM_KIND_*.
+ * 0 means the transport cannot pass memory by reference.
+ */
+#define SO_VM_SOCKETS_SHMEM_CAPS 9
+
+#define VSOCK_SHMEM_CAP_TYPE(type)	(1ULL << (type))
+#define VSOCK_SHMEM_CAP_KIND(kind)	(1ULL << (16 + (kind)))
+
+/* 'cmsg_type' of a SOL_VSOCK control message that passes memory by
+ * reference. It shares its value with VSOCK_RECVERR, which only appears
+ * on MSG_ERRQUEUE reads, where SCM_VSOCK_SHMEM never does.
+ */
+#define SCM_VSOCK_SHMEM	1
+
+#define VSOCK_SHMEM_SUBOP_OFFER		0 /* lender -> borrower */
+#define VSOCK_SHMEM_SUBOP_RELINQUISH	1 /* borrower -> lender: done with it */
+#define VSOCK_SHMEM_SUBOP_RECLAIM	2 /* lender: take it back, peer is told */
+
+#define VSOCK_SHMEM_TYPE_FFA		1 /* handle is an FF-A memory handle */
+#define VSOCK_SHMEM_TYPE_LOCAL		2 /* same-kernel peer: borrower gets a dma-buf fd */
+
+#define VSOCK_SHMEM_KIND_SHARE		0
+#define VSOCK_SHMEM_KIND_LEND		1
+#define VSOCK_SHMEM_KIND_SEND_SECURE	2
+
+#define VSOCK_SHMEM_F_CLEAR	(1U << 0) /* zero before it returns to the lender */
+#define VSOCK_SHMEM_F_READONLY	(1U << 1) /* borrower gets read-only access */
+
+struct vsock_shmem {
+	__u32 subop;	/* VSOCK_SHMEM_SUBOP_* */
+	__u32 type;	/* VSOCK_SHMEM_TYPE_* */
+	__u64 id;	/* lender's cookie, unique among its live offers */
+	__s32 fd;	/* OFFER sent: dma-buf fd; received: new fd or -1 */
+	__u32 kind;	/* received: kind the heap enforced; ignored on send */
+	__u32 flags;	/* VSOCK_SHMEM_F_* */
+	__u32 reserved;	/* must be 0 */
+	__u64 handle;	/* received: platform handle (TYPE_FFA) */
+	__u64 tag;	/* FF-A tag: set by the lender, delivered unchanged */
+	__u64 size;	/* received: size in bytes */
+};
+/* uapi end */
+#endif /* SCM_VSOCK_SHMEM */
+
+#endif /* LIBVSHMEM_VSOCK_SHMEM_UAPI_H */

@@ -1,0 +1,519 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Channels: an AF_VSOCK connection (or listener), its transfer
+ * capabilities, and the receive path that turns control messages into
+ * incoming offers and release/reclaim notices.
+ */
+#include <limits.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/vm_sockets.h>
+
+#include "internal.h"
+
+static int channel_new(int fd, bool owns_fd, int sock_type,
+		       const struct vshmem_channel_opts *opts,
+		       struct vshmem_channel **ret_ch)
+{
+	struct vshmem_channel *ch = calloc(1, sizeof(*ch));
+
+	if (!ch)
+		return -ENOMEM;
+	ch->fd = fd;
+	ch->owns_fd = owns_fd;
+	ch->sock_type = sock_type;
+	ch->next_id = 1;
+	ch->log_fn = OPTS_GET(opts, log_fn, NULL);
+	ch->log_data = OPTS_GET(opts, log_data, NULL);
+	vshmem_list_init(&ch->offers);
+	vshmem_list_init(&ch->incomings);
+	*ret_ch = ch;
+	return 0;
+}
+
+/* Validate opts and return the socket type to use. */
+static int sock_type_of(const struct vshmem_channel_opts *opts)
+{
+	int ret = OPTS_VALID(opts, vshmem_channel_opts);
+	int type;
+
+	if (ret < 0)
+		return ret;
+	type = OPTS_GET(opts, sock_type, 0);
+	if (type == 0)
+		return SOCK_SEQPACKET;
+	if (type != SOCK_SEQPACKET && type != SOCK_STREAM)
+		return -EINVAL;
+	return type;
+}
+
+static void vsock_addr(struct sockaddr_vm *sa, unsigned int cid,
+		       unsigned int port)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->svm_family = AF_VSOCK;
+	sa->svm_cid = cid;
+	sa->svm_port = port;
+}
+
+VSHMEM_API int vshmem_channel_connect(unsigned int cid, unsigned int port,
+				      const struct vshmem_channel_opts *opts,
+				      struct vshmem_channel **ret_ch)
+{
+	struct sockaddr_vm sa;
+	int type, fd, ret;
+
+	if (!ret_ch)
+		return vshmem_err(-EINVAL);
+	type = sock_type_of(opts);
+	if (type < 0)
+		return vshmem_err(type);
+	fd = vshmem_sys_socket(AF_VSOCK, type);
+	if (fd < 0)
+		return vshmem_err(fd);
+	vsock_addr(&sa, cid, port);
+	ret = vshmem_sys_connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	if (ret == 0)
+		ret = channel_new(fd, true, type, opts, ret_ch);
+	if (ret < 0)
+		vshmem_sys_close(fd);
+	return vshmem_err(ret);
+}
+
+VSHMEM_API int vshmem_channel_listen(unsigned int cid, unsigned int port,
+				     const struct vshmem_channel_opts *opts,
+				     struct vshmem_channel **ret_listener)
+{
+	struct vshmem_channel *ch;
+	struct sockaddr_vm sa;
+	int type, fd, ret;
+
+	if (!ret_listener)
+		return vshmem_err(-EINVAL);
+	type = sock_type_of(opts);
+	if (type < 0)
+		return vshmem_err(type);
+	fd = vshmem_sys_socket(AF_VSOCK, type);
+	if (fd < 0)
+		return vshmem_err(fd);
+	vsock_addr(&sa, cid, port);
+	ret = vshmem_sys_bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	if (ret == 0)
+		ret = vshmem_sys_listen(fd, 16);
+	if (ret == 0)
+		ret = channel_new(fd, true, type, opts, &ch);
+	if (ret < 0) {
+		vshmem_sys_close(fd);
+		return vshmem_err(ret);
+	}
+	ch->listener = true;
+	*ret_listener = ch;
+	return 0;
+}
+
+VSHMEM_API int vshmem_channel_accept(struct vshmem_channel *listener,
+				     struct vshmem_channel **ret_ch)
+{
+	struct vshmem_channel *ch;
+	int fd, ret;
+
+	if (!listener || !ret_ch || !listener->listener)
+		return vshmem_err(-EINVAL);
+	fd = vshmem_sys_accept(listener->fd);
+	if (fd < 0)
+		return vshmem_err(fd);
+	ret = channel_new(fd, true, listener->sock_type, NULL, &ch);
+	if (ret < 0) {
+		vshmem_sys_close(fd);
+		return vshmem_err(ret);
+	}
+	ch->log_fn = listener->log_fn;
+	ch->log_data = listener->log_data;
+	*ret_ch = ch;
+	return 0;
+}
+
+VSHMEM_API int vshmem_channel_adopt(int fd,
+				    const struct vshmem_channel_opts *opts,
+				    struct vshmem_channel **ret_ch)
+{
+	int domain = 0, type = 0, ret;
+	socklen_t len = sizeof(domain);
+
+	if (!ret_ch)
+		return vshmem_err(-EINVAL);
+	if (fd < 0)
+		return vshmem_err(-EBADF);
+	ret = OPTS_VALID(opts, vshmem_channel_opts);
+	if (ret < 0)
+		return vshmem_err(ret);
+	/* The socket itself says what it is; opts.sock_type is not needed. */
+	ret = vshmem_sys_getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len);
+	if (ret < 0)
+		return vshmem_err(ret);
+	if (domain != AF_VSOCK)
+		return vshmem_err(-EAFNOSUPPORT);
+	len = sizeof(type);
+	ret = vshmem_sys_getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len);
+	if (ret < 0)
+		return vshmem_err(ret);
+	if (type != SOCK_SEQPACKET && type != SOCK_STREAM)
+		return vshmem_err(-EINVAL);
+	return vshmem_err(channel_new(fd, false, type, opts, ret_ch));
+}
+
+VSHMEM_API void vshmem_channel_close(struct vshmem_channel *ch)
+{
+	struct vshmem_list *l, *next;
+
+	if (!ch)
+		return;
+	/* Detach what is left: the kernel ends live offers on close. */
+	for (l = ch->offers.next; l != &ch->offers; l = next) {
+		struct vshmem_offer *o =
+			vshmem_container_of(l, struct vshmem_offer, link);
+
+		next = l->next;
+		vshmem_offer_mark_dead(o);
+		o->ch = NULL;
+		vshmem_list_del(l);
+	}
+	for (l = ch->incomings.next; l != &ch->incomings; l = next) {
+		struct vshmem_incoming *in =
+			vshmem_container_of(l, struct vshmem_incoming, link);
+
+		next = l->next;
+		if (in->state == VSHMEM_STATE_LIVE)
+			in->state = VSHMEM_STATE_DEAD;
+		in->ch = NULL;
+		vshmem_list_del(l);
+	}
+	if (ch->owns_fd)
+		vshmem_sys_close(ch->fd);
+	free(ch);
+}
+
+VSHMEM_API int vshmem_channel_get_fd(const struct vshmem_channel *ch)
+{
+	return ch ? ch->fd : vshmem_err(-EINVAL);
+}
+
+/* Query SO_VM_SOCKETS_SHMEM_CAPS once per channel. A kernel without the
+ * series answers ENOPROTOOPT: that is "no support" (0), not an error. */
+int vshmem_channel_caps(struct vshmem_channel *ch, uint64_t *ret)
+{
+	uint64_t ucaps = 0;
+	socklen_t len = sizeof(ucaps);
+	int r;
+
+	if (ch->listener)
+		return -ENOTCONN;
+	if (!ch->caps_known) {
+		r = vshmem_sys_getsockopt(ch->fd, SOL_VSOCK,
+					  SO_VM_SOCKETS_SHMEM_CAPS,
+					  &ucaps, &len);
+		if (r == -ENOPROTOOPT) {
+			vshmem_log(ch, VSHMEM_LOG_DEBUG,
+				   "kernel has no SO_VM_SOCKETS_SHMEM_CAPS: no shared memory support");
+			ucaps = 0;
+		} else if (r < 0) {
+			return r;
+		} else if (len != sizeof(ucaps)) {
+			return -EPROTO;
+		}
+		ch->caps = vshmem_caps_from_uapi(ucaps);
+		ch->caps_known = true;
+	}
+	*ret = ch->caps;
+	return 0;
+}
+
+VSHMEM_API int vshmem_channel_get_caps(struct vshmem_channel *ch,
+				       uint64_t *ret_caps)
+{
+	if (!ch || !ret_caps)
+		return vshmem_err(-EINVAL);
+	return vshmem_err(vshmem_channel_caps(ch, ret_caps));
+}
+
+VSHMEM_API int vshmem_channel_supports(struct vshmem_channel *ch,
+				       enum vshmem_kind kind)
+{
+	uint64_t caps;
+	uint32_t ukind;
+	int ret;
+
+	if (!ch || vshmem_kind_to_uapi(kind, &ukind) < 0)
+		return vshmem_err(-EINVAL);
+	ret = vshmem_channel_caps(ch, &caps);
+	if (ret < 0)
+		return vshmem_err(ret);
+	return (caps & VSHMEM_CAP_KIND(kind)) &&
+	       (caps & (VSHMEM_CAP_TYPE(VSHMEM_TYPE_FFA) |
+			VSHMEM_CAP_TYPE(VSHMEM_TYPE_LOCAL)));
+}
+
+struct vshmem_offer *vshmem_channel_find_offer(struct vshmem_channel *ch,
+					       uint64_t id)
+{
+	for (struct vshmem_list *l = ch->offers.next; l != &ch->offers;
+	     l = l->next) {
+		struct vshmem_offer *o =
+			vshmem_container_of(l, struct vshmem_offer, link);
+
+		if (o->id == id && o->state == VSHMEM_STATE_LIVE)
+			return o;
+	}
+	return NULL;
+}
+
+static struct vshmem_incoming *find_incoming(struct vshmem_channel *ch,
+					     uint64_t id)
+{
+	for (struct vshmem_list *l = ch->incomings.next; l != &ch->incomings;
+	     l = l->next) {
+		struct vshmem_incoming *in =
+			vshmem_container_of(l, struct vshmem_incoming, link);
+
+		if (in->id == id && in->state == VSHMEM_STATE_LIVE)
+			return in;
+	}
+	return NULL;
+}
+
+/*
+ * Send a message that carries a control message. On SOCK_STREAM a short
+ * send is finished without the control part (it went with the first
+ * byte).
+ */
+int vshmem_channel_send_ctl(struct vshmem_channel *ch, struct msghdr *msg,
+			    size_t total)
+{
+	struct msghdr rest = { 0 };
+	struct iovec iov = msg->msg_iov[0];
+	size_t done = 0;
+	ssize_t n;
+
+	n = vshmem_sys_sendmsg(ch->fd, msg, 0);
+	while (n >= 0) {
+		done += (size_t)n;
+		if (done >= total)
+			return 0;
+		if (n == 0)
+			return -EIO;
+		iov.iov_base = (char *)msg->msg_iov[0].iov_base + done;
+		iov.iov_len = total - done;
+		rest.msg_iov = &iov;
+		rest.msg_iovlen = 1;
+		n = vshmem_sys_sendmsg(ch->fd, &rest, 0);
+	}
+	return (int)n;
+}
+
+/* The type to put in a descriptor we send: what the transport delivers. */
+uint32_t vshmem_channel_send_type(const struct vshmem_channel *ch)
+{
+	return (ch->caps & VSHMEM_CAP_TYPE(VSHMEM_TYPE_LOCAL)) ?
+		VSOCK_SHMEM_TYPE_LOCAL : VSOCK_SHMEM_TYPE_FFA;
+}
+
+/* Send a RELINQUISH or RECLAIM: the id and one pad byte. */
+int vshmem_channel_send_notice(struct vshmem_channel *ch, uint32_t subop,
+			       uint64_t id)
+{
+	struct vsock_shmem d = { .subop = subop, .id = id, .fd = -1 };
+	union vshmem_ctl ctl;
+	unsigned char pad = 0;
+	struct iovec iov = { .iov_base = &pad, .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	uint64_t caps;
+	int ret;
+
+	ret = vshmem_channel_caps(ch, &caps);
+	if (ret < 0)
+		return ret;
+	d.type = vshmem_channel_send_type(ch);
+	ret = vshmem_cmsg_encode(ctl.buf, sizeof(ctl.buf), &d);
+	if (ret < 0)
+		return ret;
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = (size_t)ret;
+	return vshmem_channel_send_ctl(ch, &msg, 1);
+}
+
+static void close_fds(struct vshmem_channel *ch, const int *fds, size_t n,
+		      int keep)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (fds[i] == keep)
+			continue;
+		vshmem_log(ch, VSHMEM_LOG_WARNING,
+			   "closing unexpected received fd %d", fds[i]);
+		vshmem_sys_close(fds[i]);
+	}
+}
+
+static int new_incoming(struct vshmem_channel *ch, const struct vsock_shmem *d,
+			struct vshmem_incoming **ret_in)
+{
+	struct vshmem_incoming *in = calloc(1, sizeof(*in));
+
+	if (!in)
+		return -ENOMEM;
+	in->ch = ch;
+	in->id = d->id;
+	in->kind = vshmem_kind_from_uapi(d->kind);
+	in->type = vshmem_type_from_uapi(d->type);
+	in->size = d->size;
+	in->tag = d->tag;
+	in->handle = d->handle;
+	in->flags = vshmem_flags_from_uapi(d->flags);
+	in->state = VSHMEM_STATE_LIVE;
+	if (d->fd >= 0) {
+		in->buf = vshmem_buf_wrap(d->fd, d->size, in->kind);
+		if (!in->buf) {
+			free(in);
+			return -ENOMEM;
+		}
+	}
+	vshmem_list_add(&ch->incomings, &in->link);
+	*ret_in = in;
+	return 0;
+}
+
+/*
+ * Make sense of what recvmsg() returned: n data bytes, and the control
+ * buffer. Every fd that arrived is either handed over or closed. Returns
+ * the data byte count (a lone pad byte beside a control message counts 0),
+ * or -errno.
+ */
+int vshmem_channel_process_rx(struct vshmem_channel *ch, struct msghdr *msg,
+			      ssize_t n, struct vshmem_incoming **ret_in)
+{
+	struct vshmem_cmsg_rx rx;
+	struct vshmem_incoming *in;
+	struct vshmem_offer *o;
+	int ret;
+
+	ret = vshmem_cmsg_decode(msg, &rx);
+	if (ret < 0) {
+		vshmem_log(ch, VSHMEM_LOG_ERR, "bad control message: %s",
+			   ret == -EMSGSIZE ? "truncated" : "malformed");
+		close_fds(ch, rx.fds, rx.nfds, -1);
+		return ret;
+	}
+	if (ret_in)
+		*ret_in = NULL;
+	if (!rx.found)
+		return (int)n;
+	if (n == 1 && msg->msg_iovlen > 0 &&
+	    ((unsigned char *)msg->msg_iov[0].iov_base)[0] == 0)
+		n = 0;
+
+	switch (rx.desc.subop) {
+	case VSOCK_SHMEM_SUBOP_OFFER:
+		close_fds(ch, rx.fds, rx.nfds, rx.desc.fd);
+		ret = new_incoming(ch, &rx.desc, &in);
+		if (ret < 0) {
+			if (rx.desc.fd >= 0)
+				vshmem_sys_close(rx.desc.fd);
+			/* Give it back: nobody can use it now. */
+			vshmem_channel_send_notice(ch,
+				VSOCK_SHMEM_SUBOP_RELINQUISH, rx.desc.id);
+			return ret;
+		}
+		if (!ret_in) {
+			vshmem_log(ch, VSHMEM_LOG_WARNING,
+				   "offer %llu not wanted, relinquishing",
+				   (unsigned long long)rx.desc.id);
+			vshmem_incoming_release(in);
+			vshmem_incoming_free(in);
+			break;
+		}
+		*ret_in = in;
+		break;
+	case VSOCK_SHMEM_SUBOP_RELINQUISH:
+		close_fds(ch, rx.fds, rx.nfds, -1);
+		o = vshmem_channel_find_offer(ch, rx.desc.id);
+		if (o)
+			vshmem_offer_set_state(o, VSHMEM_STATE_RELEASED);
+		else
+			vshmem_log(ch, VSHMEM_LOG_WARNING,
+				   "relinquish for unknown offer %llu",
+				   (unsigned long long)rx.desc.id);
+		break;
+	case VSOCK_SHMEM_SUBOP_RECLAIM:
+		close_fds(ch, rx.fds, rx.nfds, -1);
+		in = find_incoming(ch, rx.desc.id);
+		if (in)
+			in->state = VSHMEM_STATE_RECLAIMED;
+		else
+			vshmem_log(ch, VSHMEM_LOG_WARNING,
+				   "reclaim of unknown offer %llu",
+				   (unsigned long long)rx.desc.id);
+		break;
+	}
+	return (int)n;
+}
+
+/* recvmsg() with the control buffer; *had_ctl tells a pad-only message
+ * from the end of the stream. */
+int vshmem_channel_recv_msg(struct vshmem_channel *ch, void *buf, size_t len,
+			    int timeout_ms, struct vshmem_incoming **ret_in,
+			    bool *had_ctl)
+{
+	unsigned char scratch;
+	union vshmem_ctl ctl;
+	struct iovec iov;
+	struct msghdr msg = { 0 };
+	int flags = 0, ret;
+	ssize_t n;
+
+	if (ch->listener)
+		return -ENOTCONN;
+	if (timeout_ms > 0) {
+		ret = vshmem_sys_poll(ch->fd, POLLIN, timeout_ms);
+		if (ret < 0)
+			return ret;
+	} else if (timeout_ms < 0) {
+		flags |= MSG_DONTWAIT;
+	}
+	/* Never read zero bytes: on a stream the pad byte would stay queued
+	 * and show up later without its control message. */
+	if (len == 0) {
+		buf = &scratch;
+		len = 1;
+	}
+	if (len > INT_MAX)
+		len = INT_MAX;
+	iov.iov_base = buf;
+	iov.iov_len = len;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof(ctl.buf);
+	n = vshmem_sys_recvmsg(ch->fd, &msg, flags);
+	if (n < 0)
+		return (int)n;
+	*had_ctl = msg.msg_controllen > 0 || (msg.msg_flags & MSG_CTRUNC);
+	return vshmem_channel_process_rx(ch, &msg, n, ret_in);
+}
+
+VSHMEM_API int vshmem_channel_recv(struct vshmem_channel *ch, void *buf,
+				   size_t len,
+				   const struct vshmem_recv_opts *opts,
+				   struct vshmem_incoming **ret_incoming)
+{
+	bool had_ctl;
+	int ret;
+
+	if (!ch || (!buf && len))
+		return vshmem_err(-EINVAL);
+	ret = OPTS_VALID(opts, vshmem_recv_opts);
+	if (ret < 0)
+		return vshmem_err(ret);
+	return vshmem_err(vshmem_channel_recv_msg(ch, buf, len,
+						  OPTS_GET(opts, timeout_ms, 0),
+						  ret_incoming, &had_ctl));
+}

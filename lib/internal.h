@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Private definitions shared by the library's files. Not installed.
+ */
+#ifndef LIBVSHMEM_INTERNAL_H
+#define LIBVSHMEM_INTERNAL_H
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include <libvshmem/vshmem.h>
+#include <libvshmem/vsock-shmem-uapi.h>
+
+/* Everything is hidden by default (gnu_symbol_visibility); this marks the
+ * public API. The version script is a second fence. */
+#define VSHMEM_API __attribute__((visibility("default")))
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define offsetofend(type, field) \
+	(offsetof(type, field) + sizeof(((type *)0)->field))
+
+/* Set errno from a negative return value and pass the value on. Every
+ * public function returns through this so that the two cannot drift. */
+static inline int vshmem_err(int ret)
+{
+	if (ret < 0)
+		errno = -ret;
+	return ret;
+}
+
+/* ---- sized option structs (see vshmem.h, "Options") ---- */
+
+int vshmem_opts_check(const void *opts, size_t known_sz);
+
+#define OPTS_VALID(opts, type) \
+	vshmem_opts_check((opts), offsetofend(struct type, type##__last_field))
+#define OPTS_HAS(opts, field) \
+	((opts) && (opts)->sz >= offsetofend(__typeof__(*(opts)), field))
+#define OPTS_GET(opts, field, fallback) \
+	(OPTS_HAS(opts, field) ? (opts)->field : (fallback))
+
+/* ---- a tiny intrusive list, used to find offers by id ---- */
+
+struct vshmem_list {
+	struct vshmem_list *prev, *next;
+};
+
+static inline void vshmem_list_init(struct vshmem_list *h)
+{
+	h->prev = h->next = h;
+}
+
+static inline void vshmem_list_add(struct vshmem_list *h, struct vshmem_list *n)
+{
+	n->next = h;
+	n->prev = h->prev;
+	h->prev->next = n;
+	h->prev = n;
+}
+
+static inline void vshmem_list_del(struct vshmem_list *n)
+{
+	n->prev->next = n->next;
+	n->next->prev = n->prev;
+	vshmem_list_init(n);
+}
+
+#define vshmem_container_of(ptr, type, member) \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+/* ---- objects ---- */
+
+struct vshmem_heap {
+	int fd;
+	int kind;		/* enum vshmem_kind, 0 unknown */
+	char name[64];
+};
+
+struct vshmem_buf {
+	int fd;
+	uint64_t size;
+	int kind;		/* enum vshmem_kind, 0 unknown */
+	void *map;
+	unsigned int map_access;
+	unsigned int lends;	/* live LEND offers of this buffer */
+};
+
+struct vshmem_channel {
+	int fd;
+	bool owns_fd;
+	bool listener;
+	int sock_type;
+	bool caps_known;
+	uint64_t caps;		/* library bits: VSHMEM_CAP_KIND/TYPE */
+	uint64_t next_id;
+	vshmem_log_fn log_fn;
+	void *log_data;
+	struct vshmem_list offers;
+	struct vshmem_list incomings;
+};
+
+/* Room for one SCM_VSOCK_SHMEM plus anything a confused kernel or peer
+ * adds, so that duplicates and strays are seen (and their fds closed)
+ * instead of hidden behind MSG_CTRUNC. */
+#define VSHMEM_CTL_SPACE 256
+_Static_assert(VSHMEM_CTL_SPACE >= CMSG_SPACE(sizeof(struct vsock_shmem)) * 2 +
+	       CMSG_SPACE(8 * sizeof(int)), "control buffer too small");
+
+/* struct cmsghdr ends in a flexible array: keep this union last in a struct. */
+union vshmem_ctl {
+	struct cmsghdr align;
+	unsigned char buf[VSHMEM_CTL_SPACE];
+};
+
+struct vshmem_offer {
+	struct vshmem_channel *ch;	/* NULL once the channel closed */
+	struct vshmem_buf *buf;
+	struct vshmem_list link;	/* in ch->offers */
+	uint64_t id;
+	int kind;
+	int state;
+	/* The message lives here so that an io_uring send can use it after
+	 * the prep call returns. */
+	struct msghdr msg;
+	struct iovec iov;
+	unsigned char pad;
+	union vshmem_ctl ctl;
+};
+
+struct vshmem_incoming {
+	struct vshmem_channel *ch;
+	struct vshmem_list link;	/* in ch->incomings */
+	uint64_t id;
+	int kind;
+	int type;
+	uint64_t size;
+	uint64_t tag;
+	uint64_t handle;
+	unsigned int flags;
+	int state;
+	struct vshmem_buf *buf;		/* LOCAL only */
+};
+
+/* ---- cmsg.c: SCM_VSOCK_SHMEM encode/decode, no syscalls ---- */
+
+/* Every fd seen in a received control buffer; the caller closes them on
+ * error, and all but the offered one on success. */
+#define VSHMEM_MAX_RX_FDS (VSHMEM_CTL_SPACE / sizeof(int))
+
+struct vshmem_cmsg_rx {
+	bool found;			/* an SCM_VSOCK_SHMEM was present */
+	struct vsock_shmem desc;
+	int fds[VSHMEM_MAX_RX_FDS];
+	size_t nfds;
+};
+
+int vshmem_cmsg_encode(void *ctl, size_t ctl_len,
+		       const struct vsock_shmem *desc);
+int vshmem_cmsg_decode(const struct msghdr *msg, struct vshmem_cmsg_rx *rx);
+
+int vshmem_kind_to_uapi(int kind, uint32_t *ret);
+int vshmem_kind_from_uapi(uint32_t ukind);
+int vshmem_type_from_uapi(uint32_t utype);
+int vshmem_flags_to_uapi(unsigned int flags, uint32_t *ret);
+unsigned int vshmem_flags_from_uapi(uint32_t uflags);
+uint64_t vshmem_caps_from_uapi(uint64_t ucaps);
+
+/* ---- shared helpers between the object files ---- */
+
+void vshmem_log(const struct vshmem_channel *ch, int level,
+		const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+struct vshmem_buf *vshmem_buf_wrap(int fd, uint64_t size, int kind);
+int vshmem_channel_caps(struct vshmem_channel *ch, uint64_t *ret);
+struct vshmem_offer *vshmem_channel_find_offer(struct vshmem_channel *ch,
+					       uint64_t id);
+int vshmem_channel_send_ctl(struct vshmem_channel *ch, struct msghdr *msg,
+			    size_t total);
+int vshmem_channel_send_notice(struct vshmem_channel *ch, uint32_t subop,
+			       uint64_t id);
+uint32_t vshmem_channel_send_type(const struct vshmem_channel *ch);
+int vshmem_channel_recv_msg(struct vshmem_channel *ch, void *buf, size_t len,
+			    int timeout_ms, struct vshmem_incoming **ret_in,
+			    bool *had_ctl);
+int vshmem_channel_process_rx(struct vshmem_channel *ch, struct msghdr *msg,
+			      ssize_t n, struct vshmem_incoming **ret_in);
+int vshmem_offer_prepare(struct vshmem_channel *ch, struct vshmem_buf *buf,
+			 const struct vshmem_offer_opts *opts,
+			 struct vshmem_offer **ret_offer);
+void vshmem_offer_mark_dead(struct vshmem_offer *offer);
+void vshmem_offer_set_state(struct vshmem_offer *offer, int state);
+
+/* ---- sys.c: the only file that makes system calls ----
+ *
+ * Each returns >= 0 or -errno (never -1), and every fd it creates is
+ * close-on-exec. Unit tests link a fake in its place. */
+
+int vshmem_sys_open(const char *path, int flags);
+int vshmem_sys_close(int fd);
+int vshmem_sys_ioctl(int fd, unsigned long request, void *arg);
+int vshmem_sys_mmap(int fd, size_t len, int prot, void **ret_addr);
+int vshmem_sys_munmap(void *addr, size_t len);
+int vshmem_sys_dup(int fd);
+int vshmem_sys_fd_size(int fd, uint64_t *ret_size);
+int vshmem_sys_fdinfo(int fd, char *buf, size_t len);
+int vshmem_sys_list_dir(const char *path, char ***ret_names);
+int vshmem_sys_socket(int domain, int type);
+int vshmem_sys_connect(int fd, const struct sockaddr *addr, socklen_t len);
+int vshmem_sys_bind(int fd, const struct sockaddr *addr, socklen_t len);
+int vshmem_sys_listen(int fd, int backlog);
+int vshmem_sys_accept(int fd);
+int vshmem_sys_getsockopt(int fd, int level, int name, void *val,
+			  socklen_t *len);
+ssize_t vshmem_sys_sendmsg(int fd, const struct msghdr *msg, int flags);
+ssize_t vshmem_sys_recvmsg(int fd, struct msghdr *msg, int flags);
+int vshmem_sys_poll(int fd, short events, int timeout_ms);
+
+#endif /* LIBVSHMEM_INTERNAL_H */

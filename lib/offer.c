@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Offers, the lender's side of one transfer: send (OFFER), wait for the
+ * borrower's RELINQUISH, or take the memory back early (RECLAIM).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Leaving LIVE: the buffer can be lent again. */
+void vshmem_offer_set_state(struct vshmem_offer *offer, int state)
+{
+	if (offer->state == VSHMEM_STATE_LIVE &&
+	    offer->kind == VSHMEM_KIND_LEND && offer->buf &&
+	    offer->buf->lends > 0)
+		offer->buf->lends--;
+	offer->state = state;
+}
+
+void vshmem_offer_mark_dead(struct vshmem_offer *offer)
+{
+	if (offer->state == VSHMEM_STATE_LIVE)
+		vshmem_offer_set_state(offer, VSHMEM_STATE_DEAD);
+}
+
+static uint64_t next_free_id(struct vshmem_channel *ch)
+{
+	uint64_t id;
+
+	do {
+		id = ch->next_id++;
+	} while (id == 0 || vshmem_channel_find_offer(ch, id));
+	return id;
+}
+
+/* Check everything, fill the message, and link the offer as LIVE. The
+ * caller sends the message (now or through io_uring). */
+int vshmem_offer_prepare(struct vshmem_channel *ch, struct vshmem_buf *buf,
+			 const struct vshmem_offer_opts *opts,
+			 struct vshmem_offer **ret_offer)
+{
+	struct vsock_shmem d = { .subop = VSOCK_SHMEM_SUBOP_OFFER };
+	struct vshmem_offer *o;
+	const void *data;
+	size_t data_len;
+	uint64_t caps, id;
+	int ret;
+
+	if (!ch || !buf || !ret_offer || buf->fd < 0)
+		return -EINVAL;
+	ret = OPTS_VALID(opts, vshmem_offer_opts);
+	if (ret < 0)
+		return ret;
+	if (ch->listener)
+		return -EINVAL;
+	data = OPTS_GET(opts, data, NULL);
+	data_len = OPTS_GET(opts, data_len, 0);
+	if (data_len && !data)
+		return -EINVAL;
+	ret = vshmem_flags_to_uapi(OPTS_GET(opts, flags, 0U), &d.flags);
+	if (ret < 0)
+		return ret;
+
+	/* A kernel without the series drops the cmsg silently: refuse. */
+	ret = vshmem_channel_caps(ch, &caps);
+	if (ret < 0)
+		return ret;
+	if (!(caps & (VSHMEM_CAP_TYPE(VSHMEM_TYPE_FFA) |
+		      VSHMEM_CAP_TYPE(VSHMEM_TYPE_LOCAL))))
+		return -EOPNOTSUPP;
+	if (buf->kind && !(caps & VSHMEM_CAP_KIND(buf->kind)))
+		return -EOPNOTSUPP;
+	if (buf->kind == VSHMEM_KIND_LEND && buf->lends)
+		return -EBUSY;
+
+	id = OPTS_GET(opts, id, 0);
+	if (id && vshmem_channel_find_offer(ch, id))
+		return -EEXIST;
+	if (!id)
+		id = next_free_id(ch);
+
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	o->ch = ch;
+	o->buf = buf;
+	o->id = id;
+	o->kind = buf->kind;
+
+	d.type = vshmem_channel_send_type(ch);
+	d.id = id;
+	d.fd = buf->fd;
+	d.tag = OPTS_GET(opts, tag, 0);
+	if (buf->kind)
+		vshmem_kind_to_uapi(buf->kind, &d.kind);
+
+	if (data_len) {
+		o->iov.iov_base = (void *)data;
+		o->iov.iov_len = data_len;
+	} else {
+		o->pad = 0;
+		o->iov.iov_base = &o->pad;
+		o->iov.iov_len = 1;
+	}
+	o->msg.msg_iov = &o->iov;
+	o->msg.msg_iovlen = 1;
+	o->msg.msg_control = o->ctl.buf;
+	ret = vshmem_cmsg_encode(o->ctl.buf, sizeof(o->ctl.buf), &d);
+	if (ret < 0) {
+		free(o);
+		return ret;
+	}
+	o->msg.msg_controllen = (size_t)ret;
+
+	o->state = VSHMEM_STATE_LIVE;
+	if (o->kind == VSHMEM_KIND_LEND)
+		buf->lends++;
+	vshmem_list_add(&ch->offers, &o->link);
+	*ret_offer = o;
+	return 0;
+}
+
+VSHMEM_API int vshmem_offer_send(struct vshmem_channel *ch,
+				 struct vshmem_buf *buf,
+				 const struct vshmem_offer_opts *opts,
+				 struct vshmem_offer **ret_offer)
+{
+	struct vshmem_offer *o;
+	int ret;
+
+	if (!ret_offer)
+		return vshmem_err(-EINVAL);
+	ret = vshmem_offer_prepare(ch, buf, opts, &o);
+	if (ret < 0)
+		return vshmem_err(ret);
+	ret = vshmem_channel_send_ctl(ch, &o->msg, o->iov.iov_len);
+	if (ret < 0) {
+		/* Nothing was offered: forget it. */
+		vshmem_offer_mark_dead(o);
+		vshmem_offer_free(o);
+		return vshmem_err(ret);
+	}
+	*ret_offer = o;
+	return 0;
+}
+
+VSHMEM_API int vshmem_offer_reclaim(struct vshmem_offer *offer)
+{
+	int ret;
+
+	if (!offer)
+		return vshmem_err(-EINVAL);
+	if (!offer->ch)
+		return vshmem_err(-ENOTCONN);
+	if (offer->state != VSHMEM_STATE_LIVE)
+		return vshmem_err(-EINVAL);
+	ret = vshmem_channel_send_notice(offer->ch, VSOCK_SHMEM_SUBOP_RECLAIM,
+					 offer->id);
+	if (ret < 0)
+		return vshmem_err(ret);	/* -EBUSY: still live */
+	vshmem_offer_set_state(offer, VSHMEM_STATE_RECLAIMED);
+	return 0;
+}
+
+VSHMEM_API int vshmem_offer_wait_release(struct vshmem_offer *offer,
+					 int timeout_ms)
+{
+	struct vshmem_incoming *in;
+	unsigned char scratch[64];
+	bool had_ctl;
+	int n;
+
+	if (!offer)
+		return vshmem_err(-EINVAL);
+	if (!offer->ch)
+		return vshmem_err(-ENOTCONN);
+	while (offer->state == VSHMEM_STATE_LIVE) {
+		n = vshmem_channel_recv_msg(offer->ch, scratch, sizeof(scratch),
+					    timeout_ms, &in, &had_ctl);
+		if (n < 0)
+			return vshmem_err(n);
+		if (in) {
+			vshmem_incoming_release(in);
+			vshmem_incoming_free(in);
+			return vshmem_err(-EPROTO);
+		}
+		if (n > 0)
+			return vshmem_err(-EPROTO);
+		if (!had_ctl)
+			return vshmem_err(-ECONNRESET);
+	}
+	return offer->state == VSHMEM_STATE_RELEASED ? 0 : vshmem_err(-EINVAL);
+}
+
+VSHMEM_API void vshmem_offer_free(struct vshmem_offer *offer)
+{
+	if (!offer)
+		return;
+	/* A live offer stays the kernel's business until the socket closes;
+	 * the kernel itself refuses to lend the buffer twice. */
+	vshmem_offer_mark_dead(offer);
+	vshmem_list_del(&offer->link);
+	free(offer);
+}
+
+VSHMEM_API uint64_t vshmem_offer_get_id(const struct vshmem_offer *offer)
+{
+	return offer ? offer->id : 0;
+}
+
+VSHMEM_API int vshmem_offer_get_state(const struct vshmem_offer *offer)
+{
+	return offer ? offer->state : vshmem_err(-EINVAL);
+}
+
+VSHMEM_API int vshmem_offer_get_kind(const struct vshmem_offer *offer)
+{
+	return offer ? offer->kind : vshmem_err(-EINVAL);
+}

@@ -1,0 +1,104 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Everything that checks the userspace library, in one go: builds with gcc
+# and clang (-Werror), unit tests plain, under valgrind and under
+# ASan+UBSan, line coverage of lib/ (>= 90%), exported symbols, ABI against
+# abi/libvshmem.abi, a fully static build of the examples, and an install
+# into a temporary prefix used through pkg-config. Needs no privileges and
+# no special kernel. Exits non-zero on the first failure.
+#
+#   tests/run-library-tests.sh            # build dirs go to a temp dir
+#   VSHMEM_TEST_DIR=/tmp/x tests/run-library-tests.sh   # keep them there
+#
+# Debian packages it needs (.ci/run installs them):
+LIBRARY_APT_PACKAGES="meson ninja-build pkg-config gcc clang file libcmocka-dev liburing-dev libdrm-dev abigail-tools gcovr valgrind python3"
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+out=${VSHMEM_TEST_DIR:-$(mktemp -d /tmp/vshmem-lib-tests.XXXXXX)}
+mkdir -p "$out"
+jobs=${VSHMEM_JOBS:-2}
+coverage_min=90
+started=$SECONDS
+
+step() { printf '\n==> %s\n' "$*"; }
+run() { echo "+ $*"; "$@"; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+trap 'rc=$?; if [ $rc != 0 ]; then echo "FAILED (exit $rc); build dirs kept in $out" >&2; fi' EXIT
+
+missing=()
+for tool in meson ninja pkg-config gcc clang abidw abidiff gcovr valgrind nm python3; do
+	command -v "$tool" >/dev/null || missing+=("$tool")
+done
+pkg-config --exists cmocka || missing+=("libcmocka-dev")
+[ ${#missing[@]} = 0 ] || fail "missing tools: ${missing[*]} (apt-get install $LIBRARY_APT_PACKAGES)"
+
+# Configure a fresh build dir: setup NAME [meson options...]
+setup() {
+	local name=$1
+	shift
+	rm -rf "${out:?}/$name"
+	run meson setup "$out/$name" "$root" --werror -Dtests=enabled \
+		-Dliburing=enabled -Dlibdrm=enabled "$@" >"$out/$name.setup.log" ||
+		{ cat "$out/$name.setup.log"; fail "meson setup $name"; }
+	run meson compile -C "$out/$name" -j "$jobs"
+}
+
+mtest() {
+	run meson test -C "$1" --print-errorlogs --num-processes "$jobs" "${@:2}"
+}
+
+step "gcc build (-Wall -Wextra -Werror) and unit tests"
+CC=gcc setup gcc
+mtest "$out/gcc"
+
+step "unit tests under valgrind (leaks, invalid accesses)"
+mtest "$out/gcc" --setup valgrind --suite unit
+
+step "clang build (-Wall -Wextra -Werror) and unit tests"
+CC=clang setup clang
+mtest "$out/clang"
+
+step "ASan + UBSan build and unit tests"
+CC=gcc setup sanitize -Db_sanitize=address,undefined -Db_lundef=false
+mtest "$out/sanitize" --setup sanitize --suite unit
+
+step "line coverage of lib/ (minimum ${coverage_min}%)"
+CC=gcc setup coverage -Db_coverage=true -Dexamples=false
+mtest "$out/coverage" --suite unit
+run gcovr --root "$root" --object-directory "$out/coverage" \
+	--filter "$root/lib/" --fail-under-line "$coverage_min" \
+	--print-summary --txt "$out/coverage.txt" ||
+	{ cat "$out/coverage.txt"; fail "coverage under ${coverage_min}%"; }
+cat "$out/coverage.txt"
+
+step "ABI: abidiff against abi/libvshmem.abi"
+run "$root/abi/abidw.sh" "$out/gcc/lib/libvshmem.so" >"$out/libvshmem.abi"
+if ! run abidiff --drop-private-types --headers-dir2 "$root/include/libvshmem" \
+	"$root/abi/libvshmem.abi" "$out/gcc/lib/libvshmem.so"; then
+	echo "The ABI changed. If that is intended, update the baseline with:"
+	echo "  abi/abidw.sh BUILD/lib/libvshmem.so > abi/libvshmem.abi"
+	fail "abidiff"
+fi
+if ! cmp -s "$root/abi/libvshmem.abi" "$out/libvshmem.abi"; then
+	# Same ABI, different text: expected with another compiler version.
+	echo "note: abidw output differs textually from the baseline (ABI equal)"
+fi
+
+step "fully static build of the example tools"
+CC=gcc setup static -Ddefault_library=static -Dstatic-examples=true -Dtests=disabled
+for exe in vshmem-offer vshmem-accept; do
+	f=$out/static/examples/$exe
+	file "$f" | grep -q 'statically linked' || fail "$exe is not static"
+	run "$f" --help >/dev/null
+	echo "  $exe: statically linked, --help ok"
+done
+
+step "install into a temporary prefix, pkg-config, README example"
+CC=gcc run "$root/tests/unit/check-install.sh" "$out/install"
+
+step "all library tests passed in $((SECONDS - started))s"
+if [ -z "${VSHMEM_TEST_DIR:-}" ]; then
+	rm -rf "$out"
+fi

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* uring.c: SQE preparation and completion accounting, without a ring: the
+ * test plays the kernel by reading the SQE and writing the CQE. */
+#include <liburing.h>
+#include "test_common.h"
+#include <libvshmem/vshmem-uring.h>
+
+static void test_prep_offer(void **state)
+{
+	struct vshmem_channel *ch = connect_ch(CAPS_ALL);
+	struct vshmem_buf *buf = alloc_buf("lend", 4096);
+	VSHMEM_OPTS(vshmem_offer_opts, opts, .tag = 3, .data = "d", .data_len = 1);
+	struct io_uring_sqe sqe;
+	struct io_uring_cqe cqe = { 0 };
+	struct vshmem_offer *o = NULL, *done = NULL;
+	const struct msghdr *msg;
+	struct cmsghdr *c;
+	struct vsock_shmem d;
+
+	(void)state;
+	memset(&sqe, 0, sizeof(sqe));
+	assert_int_equal(vshmem_uring_prep_offer(&sqe, ch, buf, &opts, &o), 0);
+	assert_int_equal(sqe.opcode, IORING_OP_SENDMSG);
+	assert_int_equal(sqe.fd, vshmem_channel_get_fd(ch));
+	assert_true(sqe.msg_flags & MSG_NOSIGNAL);
+	msg = (const struct msghdr *)(uintptr_t)sqe.addr;
+	c = CMSG_FIRSTHDR((struct msghdr *)msg);
+	assert_non_null(c);
+	if (!c)
+		return;
+	memcpy(&d, CMSG_DATA(c), sizeof(d));
+	assert_int_equal(d.subop, VSOCK_SHMEM_SUBOP_OFFER);
+	assert_int_equal(d.fd, vshmem_buf_get_fd(buf));
+	assert_int_equal(d.tag, 3);
+	assert_int_equal(msg->msg_iov[0].iov_len, 1);
+	assert_int_equal(vshmem_offer_get_state(o), VSHMEM_STATE_LIVE);
+
+	cqe.user_data = sqe.user_data;
+	cqe.res = 1;
+	assert_int_equal(vshmem_uring_complete(&cqe, &done, NULL), 1);
+	assert_ptr_equal(done, o);
+	vshmem_offer_free(o);
+
+	/* a failed send: the offer is dead and the buffer free again */
+	memset(&sqe, 0, sizeof(sqe));
+	assert_int_equal(vshmem_uring_prep_offer(&sqe, ch, buf, NULL, &o), 0);
+	cqe.user_data = sqe.user_data;
+	cqe.res = -EOPNOTSUPP;
+	assert_int_equal(vshmem_uring_complete(&cqe, &done, NULL), -EOPNOTSUPP);
+	assert_int_equal(vshmem_offer_get_state(done), VSHMEM_STATE_DEAD);
+	vshmem_offer_free(o);
+	memset(&sqe, 0, sizeof(sqe));
+	assert_int_equal(vshmem_uring_prep_offer(&sqe, ch, buf, NULL, &o), 0);
+	cqe.user_data = sqe.user_data;
+	cqe.res = 1;
+	assert_int_equal(vshmem_uring_complete(&cqe, NULL, NULL), 1);
+	vshmem_offer_free(o);
+
+	assert_int_equal(vshmem_uring_prep_offer(NULL, ch, buf, NULL, &o), -EINVAL);
+	assert_int_equal(vshmem_uring_prep_offer(&sqe, ch, buf, NULL, NULL), -EINVAL);
+	assert_int_equal(vshmem_uring_prep_offer(&sqe, NULL, buf, NULL, &o), -EINVAL);
+	vshmem_buf_close(buf);
+	vshmem_channel_close(ch);
+}
+
+/* Play the kernel: deliver data and a control message into the msghdr
+ * the SQE points at, as IORING_OP_RECVMSG does. */
+static void deliver(const struct io_uring_sqe *sqe, const void *data,
+		    size_t len, const struct vsock_shmem *d, int flags)
+{
+	struct msghdr *msg = (struct msghdr *)(uintptr_t)sqe->addr;
+	struct cmsghdr *c = CMSG_FIRSTHDR(msg);
+
+	memcpy(msg->msg_iov[0].iov_base, data, len);
+	msg->msg_flags = flags;
+	if (!d || !c) {
+		msg->msg_controllen = 0;
+		return;
+	}
+	c->cmsg_level = SOL_VSOCK;
+	c->cmsg_type = SCM_VSOCK_SHMEM;
+	c->cmsg_len = CMSG_LEN(sizeof(*d));
+	memcpy(CMSG_DATA(c), d, sizeof(*d));
+	msg->msg_controllen = CMSG_SPACE(sizeof(*d));
+}
+
+static void test_prep_recv(void **state)
+{
+	struct vshmem_channel *ch = connect_ch(CAPS_ALL);
+	struct vsock_shmem d = fake_offer_desc(12, 4096, VSOCK_SHMEM_KIND_SHARE);
+	struct io_uring_sqe sqe;
+	struct io_uring_cqe cqe = { 0 };
+	struct vshmem_incoming *in = NULL;
+	struct vshmem_offer *o = (void *)1;
+	char buf[16];
+
+	(void)state;
+	memset(&sqe, 0, sizeof(sqe));
+	assert_int_equal(vshmem_uring_prep_recv(&sqe, ch, buf, sizeof(buf)), 0);
+	assert_int_equal(sqe.opcode, IORING_OP_RECVMSG);
+	assert_true(sqe.msg_flags & MSG_CMSG_CLOEXEC);
+	deliver(&sqe, "abc", 3, &d, 0);
+	cqe.user_data = sqe.user_data;
+	cqe.res = 3;
+	assert_int_equal(vshmem_uring_complete(&cqe, &o, &in), 3);
+	assert_null(o);
+	assert_non_null(in);
+	assert_int_equal(vshmem_incoming_get_id(in), 12);
+	vshmem_incoming_free(in);
+
+	/* truncated control data: error, the fd is closed */
+	d = fake_offer_desc(13, 4096, VSOCK_SHMEM_KIND_SHARE);
+	memset(&sqe, 0, sizeof(sqe));
+	assert_int_equal(vshmem_uring_prep_recv(&sqe, ch, buf, sizeof(buf)), 0);
+	deliver(&sqe, "x", 1, &d, MSG_CTRUNC);
+	cqe.user_data = sqe.user_data;
+	cqe.res = 1;
+	assert_int_equal(vshmem_uring_complete(&cqe, NULL, &in), -EMSGSIZE);
+	assert_false(fake_fd_open(d.fd));
+
+	/* a failed receive just frees the context */
+	memset(&sqe, 0, sizeof(sqe));
+	assert_int_equal(vshmem_uring_prep_recv(&sqe, ch, buf, sizeof(buf)), 0);
+	cqe.user_data = sqe.user_data;
+	cqe.res = -ECONNRESET;
+	assert_int_equal(vshmem_uring_complete(&cqe, NULL, &in), -ECONNRESET);
+
+	assert_int_equal(vshmem_uring_prep_recv(NULL, ch, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(vshmem_uring_prep_recv(&sqe, ch, buf, 0), -EINVAL);
+	cqe.user_data = 0;
+	assert_int_equal(vshmem_uring_complete(&cqe, NULL, NULL), -EINVAL);
+	assert_int_equal(vshmem_uring_complete(NULL, NULL, NULL), -EINVAL);
+	vshmem_channel_close(ch);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_prep_offer),
+		T(test_prep_recv),
+	};
+
+	return cmocka_run_group_tests_name("uring", tests, NULL, NULL);
+}
