@@ -160,6 +160,16 @@ int vshmem_cmsg_decode(const struct msghdr *msg, struct vshmem_cmsg_rx *rx)
 
 	for (c = CMSG_FIRSTHDR((struct msghdr *)msg); c;
 	     c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+		size_t room = msg->msg_controllen -
+			      (size_t)((unsigned char *)c -
+				       (unsigned char *)msg->msg_control);
+
+		/* A header whose length runs past the buffer (or is shorter
+		 * than itself) cannot be walked: nothing after it is read. */
+		if (c->cmsg_len < CMSG_LEN(0) || c->cmsg_len > room) {
+			ret = -EPROTO;
+			break;
+		}
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
 			size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 			int fd;

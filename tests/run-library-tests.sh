@@ -5,14 +5,15 @@
 # and clang (-Werror), unit tests plain, under valgrind and under
 # ASan+UBSan, line coverage of lib/ (>= 90%), exported symbols, ABI against
 # abi/libvshmem.abi, a fully static build of the examples, and an install
-# into a temporary prefix used through pkg-config. Needs no privileges and
+# into a temporary prefix used through pkg-config, and a short libFuzzer
+# run over the control message decoder. Needs no privileges and
 # no special kernel. Exits non-zero on the first failure.
 #
 #   tests/run-library-tests.sh            # build dirs go to a temp dir
 #   VSHMEM_TEST_DIR=/tmp/x tests/run-library-tests.sh   # keep them there
 #
 # Debian packages it needs (.ci/run installs them):
-LIBRARY_APT_PACKAGES="meson ninja-build pkg-config gcc clang file libcmocka-dev liburing-dev libdrm-dev abigail-tools gcovr valgrind python3"
+LIBRARY_APT_PACKAGES="meson ninja-build pkg-config gcc clang file groff-base libcmocka-dev liburing-dev libdrm-dev abigail-tools gcovr valgrind python3"
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -64,6 +65,14 @@ step "ASan + UBSan build and unit tests"
 CC=gcc setup sanitize -Db_sanitize=address,undefined -Db_lundef=false
 mtest "$out/sanitize" --setup sanitize --suite unit
 
+step "fuzz the SCM_VSOCK_SHMEM decoder (libFuzzer, ASan+UBSan)"
+CC=clang setup fuzz -Dfuzz=true -Dtests=disabled -Dexamples=false -Dman-pages=false
+mkdir -p "$out/fuzz-corpus"
+(cd "$out" && run "$out/fuzz/tests/fuzz/fuzz_cmsg" -runs="${VSHMEM_FUZZ_RUNS:-500000}" \
+	-max_len=257 -seed=1 "$out/fuzz-corpus" 2>"$out/fuzz.log") ||
+	{ tail -40 "$out/fuzz.log"; fail "fuzz_cmsg found a crash (see $out/fuzz.log)"; }
+tail -1 "$out/fuzz.log"
+
 step "line coverage of lib/ (minimum ${coverage_min}%)"
 CC=gcc setup coverage -Db_coverage=true -Dexamples=false
 mtest "$out/coverage" --suite unit
@@ -94,6 +103,17 @@ for exe in vshmem-offer vshmem-accept; do
 	run "$f" --help >/dev/null
 	echo "  $exe: statically linked, --help ok"
 done
+
+step "man pages (groff warnings are errors)"
+if command -v groff >/dev/null; then
+	for page in "$root"/docs/*.[13]; do
+		warn=$(groff -man -Tutf8 -ww -z "$page" 2>&1)
+		[ -z "$warn" ] || fail "$page: $warn"
+		echo "  ok: ${page#"$root"/}"
+	done
+else
+	echo "  groff not installed: skipped"
+fi
 
 step "install into a temporary prefix, pkg-config, README example"
 CC=gcc run "$root/tests/unit/check-install.sh" "$out/install"

@@ -25,6 +25,11 @@ for h in vshmem.h vshmem-uring.h vshmem-drm.h vsock-shmem-uapi.h version.h; do
 	test -f "$prefix/include/libvshmem/$h" || { echo "missing header $h"; exit 1; }
 done
 
+for m in man3/vshmem-heap.3 man3/vshmem-buf.3 man3/vshmem-channel.3 \
+	 man3/vshmem-offer.3 man1/vshmem-offer.1 man1/vshmem-accept.1; do
+	test -f "$prefix/share/man/$m" || { echo "missing man page $m"; exit 1; }
+done
+
 # The example is the C block between the markers in README.md.
 sed -n '/<!-- example:begin -->/,/<!-- example:end -->/p' "$root/README.md" |
 	sed '/^```/d; /<!--/d' >"$work/example.c"

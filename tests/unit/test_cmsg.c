@@ -195,6 +195,26 @@ static void test_decode_wrong_size(void **state)
 	assert_false(rx.found);
 }
 
+/* A length that runs past the control buffer must not be followed
+ * (found by tests/fuzz/fuzz_cmsg.c). */
+static void test_decode_bad_cmsg_len(void **state)
+{
+	int fds[2] = { 30, 31 };
+	struct vshmem_cmsg_rx rx;
+	struct cmsghdr *c;
+	struct rxmsg m;
+
+	(void)state;
+	rx_init(&m);
+	rx_add(&m, SOL_SOCKET, SCM_RIGHTS, fds, sizeof(fds));
+	c = (struct cmsghdr *)(void *)m.ctl.buf;
+	c->cmsg_len = 4096;
+	assert_int_equal(vshmem_cmsg_decode(&m.msg, &rx), -EPROTO);
+	assert_int_equal(rx.nfds, 0);
+	c->cmsg_len = 4;	/* shorter than its own header */
+	assert_int_equal(vshmem_cmsg_decode(&m.msg, &rx), -EPROTO);
+}
+
 static void test_decode_strays(void **state)
 {
 	struct vsock_shmem d = offer_desc(13);
@@ -274,6 +294,7 @@ int main(void)
 		T(test_decode_bad_desc),
 		T(test_decode_duplicate),
 		T(test_decode_wrong_size),
+		T(test_decode_bad_cmsg_len),
 		T(test_decode_strays),
 		T(test_decode_ctrunc),
 		T(test_translate),
