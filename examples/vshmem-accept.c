@@ -239,20 +239,19 @@ int main(int argc, char **argv)
 
 		memset(header, 0, sizeof(header));
 		ret = vshmem_channel_recv(ch, header, sizeof(header) - 1, NULL, &in);
+		if (ret == -ECONNRESET) {
+			error(0, "the peer closed the connection after %llu offer(s)",
+			      (unsigned long long)taken);
+			rc = EXIT_ERROR;
+			break;
+		}
 		if (ret < 0) {
 			error(ret, "receiving");
 			rc = EXIT_ERROR;
 			break;
 		}
-		if (!in) {
-			if (ret == 0) {
-				error(0, "the peer closed the connection after %llu offer(s)",
-				      (unsigned long long)taken);
-				rc = EXIT_ERROR;
-				break;
-			}
+		if (!in)
 			continue;	/* plain data or a notice */
-		}
 		taken++;
 		ret = inspect(&o, in, header);
 		if (ret != EXIT_OK)

@@ -291,7 +291,7 @@ int vshmem_channel_send_ctl(struct vshmem_channel *ch, struct msghdr *msg,
 			    size_t total)
 {
 	struct msghdr rest = { 0 };
-	struct iovec iov = msg->msg_iov[0];
+	struct iovec iov;
 	size_t done = 0;
 	ssize_t n;
 
@@ -318,15 +318,15 @@ uint32_t vshmem_channel_send_type(const struct vshmem_channel *ch)
 		VSOCK_SHMEM_TYPE_LOCAL : VSOCK_SHMEM_TYPE_FFA;
 }
 
-/* Send a RELINQUISH or RECLAIM: the id and one pad byte. */
+/* Send a RELINQUISH or RECLAIM: the id, no data bytes. A data byte would
+ * reach the peer as plain data, because the peer's kernel generates the
+ * notice it sees itself. */
 int vshmem_channel_send_notice(struct vshmem_channel *ch, uint32_t subop,
 			       uint64_t id)
 {
 	struct vsock_shmem d = { .subop = subop, .id = id, .fd = -1 };
 	union vshmem_ctl ctl;
-	unsigned char pad = 0;
-	struct iovec iov = { .iov_base = &pad, .iov_len = 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct msghdr msg = { 0 };
 	uint64_t caps;
 	int ret;
 
@@ -339,7 +339,7 @@ int vshmem_channel_send_notice(struct vshmem_channel *ch, uint32_t subop,
 		return ret;
 	msg.msg_control = ctl.buf;
 	msg.msg_controllen = (size_t)ret;
-	return vshmem_channel_send_ctl(ch, &msg, 1);
+	return vshmem_channel_send_ctl(ch, &msg, 0);
 }
 
 static void close_fds(struct vshmem_channel *ch, const int *fds, size_t n,
@@ -385,8 +385,7 @@ static int new_incoming(struct vshmem_channel *ch, const struct vsock_shmem *d,
 /*
  * Make sense of what recvmsg() returned: n data bytes, and the control
  * buffer. Every fd that arrived is either handed over or closed. Returns
- * the data byte count (a lone pad byte beside a control message counts 0),
- * or -errno.
+ * the data byte count, or -errno; a control message may come with none.
  */
 int vshmem_channel_process_rx(struct vshmem_channel *ch, struct msghdr *msg,
 			      ssize_t n, struct vshmem_incoming **ret_in)
@@ -407,9 +406,6 @@ int vshmem_channel_process_rx(struct vshmem_channel *ch, struct msghdr *msg,
 		*ret_in = NULL;
 	if (!rx.found)
 		return (int)n;
-	if (n == 1 && msg->msg_iovlen > 0 &&
-	    ((unsigned char *)msg->msg_iov[0].iov_base)[0] == 0)
-		n = 0;
 
 	switch (rx.desc.subop) {
 	case VSOCK_SHMEM_SUBOP_OFFER:
@@ -457,11 +453,11 @@ int vshmem_channel_process_rx(struct vshmem_channel *ch, struct msghdr *msg,
 	return (int)n;
 }
 
-/* recvmsg() with the control buffer; *had_ctl tells a pad-only message
- * from the end of the stream. */
+/* recvmsg() with the control buffer. A control message may come with no
+ * data bytes, so 0 bytes without one is the end of the stream: that is
+ * reported as -ECONNRESET, never as 0. */
 int vshmem_channel_recv_msg(struct vshmem_channel *ch, void *buf, size_t len,
-			    int timeout_ms, struct vshmem_incoming **ret_in,
-			    bool *had_ctl)
+			    int timeout_ms, struct vshmem_incoming **ret_in)
 {
 	unsigned char scratch;
 	union vshmem_ctl ctl;
@@ -479,8 +475,8 @@ int vshmem_channel_recv_msg(struct vshmem_channel *ch, void *buf, size_t len,
 	} else if (timeout_ms < 0) {
 		flags |= MSG_DONTWAIT;
 	}
-	/* Never read zero bytes: on a stream the pad byte would stay queued
-	 * and show up later without its control message. */
+	/* Never read with a zero-length buffer: recvmsg() would then return
+	 * 0 for data that is queued, which looks like end of stream. */
 	if (len == 0) {
 		buf = &scratch;
 		len = 1;
@@ -496,7 +492,8 @@ int vshmem_channel_recv_msg(struct vshmem_channel *ch, void *buf, size_t len,
 	n = vshmem_sys_recvmsg(ch->fd, &msg, flags);
 	if (n < 0)
 		return (int)n;
-	*had_ctl = msg.msg_controllen > 0 || (msg.msg_flags & MSG_CTRUNC);
+	if (n == 0 && msg.msg_controllen == 0 && !(msg.msg_flags & MSG_CTRUNC))
+		return -ECONNRESET;
 	return vshmem_channel_process_rx(ch, &msg, n, ret_in);
 }
 
@@ -505,7 +502,6 @@ VSHMEM_API int vshmem_channel_recv(struct vshmem_channel *ch, void *buf,
 				   const struct vshmem_recv_opts *opts,
 				   struct vshmem_incoming **ret_incoming)
 {
-	bool had_ctl;
 	int ret;
 
 	if (!ch || (!buf && len))
@@ -515,5 +511,5 @@ VSHMEM_API int vshmem_channel_recv(struct vshmem_channel *ch, void *buf,
 		return vshmem_err(ret);
 	return vshmem_err(vshmem_channel_recv_msg(ch, buf, len,
 						  OPTS_GET(opts, timeout_ms, 0),
-						  ret_incoming, &had_ctl));
+						  ret_incoming));
 }

@@ -128,7 +128,6 @@ struct vshmem_offer {
 	 * the prep call returns. */
 	struct msghdr msg;
 	struct iovec iov;
-	unsigned char pad;
 	union vshmem_ctl ctl;
 };
 
@@ -185,8 +184,7 @@ int vshmem_channel_send_notice(struct vshmem_channel *ch, uint32_t subop,
 			       uint64_t id);
 uint32_t vshmem_channel_send_type(const struct vshmem_channel *ch);
 int vshmem_channel_recv_msg(struct vshmem_channel *ch, void *buf, size_t len,
-			    int timeout_ms, struct vshmem_incoming **ret_in,
-			    bool *had_ctl);
+			    int timeout_ms, struct vshmem_incoming **ret_in);
 int vshmem_channel_process_rx(struct vshmem_channel *ch, struct msghdr *msg,
 			      ssize_t n, struct vshmem_incoming **ret_in);
 int vshmem_offer_prepare(struct vshmem_channel *ch, struct vshmem_buf *buf,

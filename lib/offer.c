@@ -95,16 +95,14 @@ int vshmem_offer_prepare(struct vshmem_channel *ch, struct vshmem_buf *buf,
 	if (buf->kind)
 		vshmem_kind_to_uapi(buf->kind, &d.kind);
 
+	/* Without data the offer goes alone (0 bytes): the kernel delivers it
+	 * as a control message of its own, which is not end of stream. */
 	if (data_len) {
 		o->iov.iov_base = (void *)data;
 		o->iov.iov_len = data_len;
-	} else {
-		o->pad = 0;
-		o->iov.iov_base = &o->pad;
-		o->iov.iov_len = 1;
+		o->msg.msg_iov = &o->iov;
+		o->msg.msg_iovlen = 1;
 	}
-	o->msg.msg_iov = &o->iov;
-	o->msg.msg_iovlen = 1;
 	o->msg.msg_control = o->ctl.buf;
 	ret = vshmem_cmsg_encode(o->ctl.buf, sizeof(o->ctl.buf), &d);
 	if (ret < 0) {
@@ -168,7 +166,6 @@ VSHMEM_API int vshmem_offer_wait_release(struct vshmem_offer *offer,
 {
 	struct vshmem_incoming *in;
 	unsigned char scratch[64];
-	bool had_ctl;
 	int n;
 
 	if (!offer)
@@ -177,7 +174,7 @@ VSHMEM_API int vshmem_offer_wait_release(struct vshmem_offer *offer,
 		return vshmem_err(-ENOTCONN);
 	while (offer->state == VSHMEM_STATE_LIVE) {
 		n = vshmem_channel_recv_msg(offer->ch, scratch, sizeof(scratch),
-					    timeout_ms, &in, &had_ctl);
+					    timeout_ms, &in);
 		if (n < 0)
 			return vshmem_err(n);
 		if (in) {
@@ -187,8 +184,6 @@ VSHMEM_API int vshmem_offer_wait_release(struct vshmem_offer *offer,
 		}
 		if (n > 0)
 			return vshmem_err(-EPROTO);
-		if (!had_ctl)
-			return vshmem_err(-ECONNRESET);
 	}
 	return offer->state == VSHMEM_STATE_RELEASED ? 0 : vshmem_err(-EINVAL);
 }

@@ -384,13 +384,15 @@ struct vshmem_recv_opts {
  * An incoming OFFER is returned through ret_incoming. A RELINQUISH notice
  * (the borrower is done) marks the matching vshmem_offer released; a
  * RECLAIM notice (the lender took it back) marks the matching
- * vshmem_incoming revoked. A message whose only data is the single 0 byte
- * the library pads control messages with reports 0 bytes.
+ * vshmem_incoming revoked. A control message may come without data bytes:
+ * then the call returns 0, which here never means end of stream (that is
+ * -ECONNRESET).
  * @param buf Where data goes (may be NULL if len is 0).
  * @param ret_incoming NULL, or set to a new incoming offer (or NULL when
  *        the message carried none). If NULL is passed and an offer arrives,
  *        it is relinquished at once.
- * @return Data bytes received (0 also at end of stream), -EAGAIN, -ETIMEDOUT,
+ * @return Data bytes received (0: a control message came alone),
+ *         -ECONNRESET (end of stream: the peer closed), -EAGAIN, -ETIMEDOUT,
  *         -EMSGSIZE (control data truncated), -EPROTO (malformed, duplicate
  *         or unexpected control message), -errno. On error every received
  *         fd is closed.
@@ -446,8 +448,8 @@ enum vshmem_state {
  *
  * The buffer stays owned by the caller and must outlive the offer. With
  * LEND, the caller loses CPU access (mappings fault with SIGBUS) until the
- * offer is released or reclaimed. A message always carries at least one
- * data byte: without data the library sends a single 0 byte.
+ * offer is released or reclaimed. Without data the offer is sent alone,
+ * with 0 data bytes (RELINQUISH and RECLAIM always are).
  * @return 0; -EINVAL (bad argument, unknown flag, listener), -E2BIG,
  *         -EOPNOTSUPP (the transport cannot carry the buffer's kind or has
  *         no shared memory support), -EEXIST (id in use), -EBUSY (buffer

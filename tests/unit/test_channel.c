@@ -199,8 +199,9 @@ static void test_recv_data(void **state)
 	/* zero-length read still takes the byte off the queue */
 	fake_rx_push("z", 1, NULL, 0);
 	assert_int_equal(vshmem_channel_recv(ch, NULL, 0, NULL, NULL), 1);
+	/* 0 bytes and no control message: the end, never reported as 0 */
 	fake.rx_eof = true;
-	assert_int_equal(vshmem_channel_recv(ch, buf, sizeof(buf), NULL, &in), 0);
+	assert_int_equal(vshmem_channel_recv(ch, buf, sizeof(buf), NULL, &in), -ECONNRESET);
 	vshmem_channel_close(ch);
 }
 
@@ -244,7 +245,7 @@ static void test_recv_offer_ffa_pad(void **state)
 	char data[8];
 
 	(void)state;
-	fake_rx_push("", 1, &d, 0);	/* the lone pad byte counts 0 */
+	fake_rx_push("", 0, &d, 0);	/* control message alone */
 	assert_int_equal(vshmem_channel_recv(ch, data, sizeof(data), NULL, &in), 0);
 	assert_int_equal(vshmem_incoming_get_type(in), VSHMEM_TYPE_FFA);
 	assert_int_equal(vshmem_incoming_get_handle(in), 0xabc);
@@ -380,16 +381,16 @@ static void test_recv_notices(void **state)
 
 		assert_int_equal(vshmem_channel_connect(3, 1, &o, &ch), 0);
 	}
-	fake_rx_push("", 1, &d, 0);
+	fake_rx_push("", 0, &d, 0);
 	assert_int_equal(vshmem_channel_recv(ch, NULL, 0, NULL, &in), 0);
 	/* the lender takes it back */
-	fake_rx_push("", 1, &rc, 0);
+	fake_rx_push("", 0, &rc, 0);
 	assert_int_equal(vshmem_channel_recv(ch, NULL, 0, NULL, &none), 0);
 	assert_null(none);
 	assert_int_equal(vshmem_incoming_get_state(in), VSHMEM_STATE_RECLAIMED);
 	/* notices for ids nobody knows are logged, not fatal */
-	fake_rx_push("", 1, &rc, 0);
-	fake_rx_push("", 1, &rl, 0);
+	fake_rx_push("", 0, &rc, 0);
+	fake_rx_push("", 0, &rl, 0);
 	assert_int_equal(vshmem_channel_recv(ch, NULL, 0, NULL, NULL), 0);
 	assert_int_equal(vshmem_channel_recv(ch, NULL, 0, NULL, NULL), 0);
 	assert_non_null(strstr(log_last, "unknown offer 99"));
@@ -408,7 +409,7 @@ static void test_close_detaches(void **state)
 	struct vshmem_offer *o = NULL;
 
 	(void)state;
-	fake_rx_push("", 1, &d, 0);
+	fake_rx_push("", 0, &d, 0);
 	assert_int_equal(vshmem_channel_recv(ch, NULL, 0, NULL, &in), 0);
 	assert_int_equal(vshmem_offer_send(ch, buf, NULL, &o), 0);
 	vshmem_channel_close(ch);
