@@ -28,7 +28,8 @@ static void usage(FILE *f)
 "Options:\n"
 "  -c, --cid=CID            local CID to bind (default: any)\n"
 "  -n, --count=N            number of offers to take before exiting\n"
-"                           (default 1)\n"
+"                           (default 1); connections are accepted one\n"
+"                           after the other until then\n"
 "  -o, --output=PATH        write each received buffer to PATH\n"
 "  -H, --hold=MS            keep each buffer MS milliseconds before release\n"
 "  -S, --stream             use SOCK_STREAM instead of SOCK_SEQPACKET\n"
@@ -201,14 +202,39 @@ static int inspect(const struct opts *o, struct vshmem_incoming *in,
 	return ret;
 }
 
+/*
+ * While we held a buffer, the lender may have reclaimed it: read what is
+ * queued without waiting, so that the RECLAIM notice is seen. An offer
+ * that arrives meanwhile is kept for the next round.
+ */
+static void read_notices(struct vshmem_channel *ch, struct vshmem_incoming **next,
+			 char *header, size_t len)
+{
+	VSHMEM_OPTS(vshmem_recv_opts, nowait, .timeout_ms = -1);
+	struct vshmem_incoming *in;
+	char scratch[256];
+
+	while (!*next) {
+		in = NULL;
+		memset(scratch, 0, sizeof(scratch));
+		if (vshmem_channel_recv(ch, scratch, sizeof(scratch) - 1, &nowait, &in) < 0)
+			return;
+		if (in) {
+			*next = in;
+			snprintf(header, len, "%s", scratch);
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = { .cid = -1U, .port = 5000, .count = 1,
 			  .sock_type = SOCK_SEQPACKET };
 	struct vshmem_channel *listener = NULL, *ch = NULL;
+	struct vshmem_incoming *next = NULL;
 	char header[256];
 	int ret, rc = EXIT_OK;
-	uint64_t caps = 0;
+	uint64_t caps = 0, taken = 0;
 
 	prog = "vshmem-accept";
 	if (parse_args(argc, argv, &o) < 0) {
@@ -225,33 +251,40 @@ int main(int argc, char **argv)
 		return ret == -EAFNOSUPPORT ? EXIT_UNSUPPORTED : EXIT_ERROR;
 	}
 	info("listening on port %u", o.port);
-	ret = vshmem_channel_accept(listener, &ch);
-	if (ret < 0) {
-		error(ret, "accepting a connection");
-		rc = EXIT_ERROR;
-		goto out;
-	}
-	if (vshmem_channel_get_caps(ch, &caps) == 0 && !caps)
-		info("warning: this kernel reports no shared memory support");
 
-	for (uint64_t taken = 0; taken < o.count;) {
-		struct vshmem_incoming *in = NULL;
+	while (taken < o.count) {
+		struct vshmem_incoming *in = next;
 
-		memset(header, 0, sizeof(header));
-		ret = vshmem_channel_recv(ch, header, sizeof(header) - 1, NULL, &in);
-		if (ret == -ECONNRESET) {
-			error(0, "the peer closed the connection after %llu offer(s)",
-			      (unsigned long long)taken);
-			rc = EXIT_ERROR;
-			break;
+		/* One connection after the other until enough offers came. */
+		if (!ch) {
+			ret = vshmem_channel_accept(listener, &ch);
+			if (ret < 0) {
+				error(ret, "accepting a connection");
+				rc = EXIT_ERROR;
+				break;
+			}
+			if (vshmem_channel_get_caps(ch, &caps) == 0 && !caps)
+				info("warning: this kernel reports no shared memory support");
 		}
-		if (ret < 0) {
-			error(ret, "receiving");
-			rc = EXIT_ERROR;
-			break;
+		if (!in) {
+			memset(header, 0, sizeof(header));
+			ret = vshmem_channel_recv(ch, header, sizeof(header) - 1,
+						  NULL, &in);
+			if (ret == -ECONNRESET) {
+				info("the peer closed the connection");
+				vshmem_channel_close(ch);
+				ch = NULL;
+				continue;
+			}
+			if (ret < 0) {
+				error(ret, "receiving");
+				rc = EXIT_ERROR;
+				break;
+			}
+			if (!in)
+				continue;	/* plain data or a notice */
 		}
-		if (!in)
-			continue;	/* plain data or a notice */
+		next = NULL;
 		taken++;
 		ret = inspect(&o, in, header);
 		if (ret != EXIT_OK)
@@ -262,6 +295,7 @@ int main(int argc, char **argv)
 
 			info("holding the buffer for %d ms", o.hold_ms);
 			nanosleep(&ts, NULL);
+			read_notices(ch, &next, header, sizeof(header));
 		}
 		if (vshmem_incoming_get_state(in) == VSHMEM_STATE_RECLAIMED) {
 			info("the lender reclaimed it first");
@@ -276,7 +310,6 @@ int main(int argc, char **argv)
 		}
 		vshmem_incoming_free(in);
 	}
-out:
 	vshmem_channel_close(ch);
 	vshmem_channel_close(listener);
 	return rc;

@@ -336,6 +336,11 @@ int main(int argc, char **argv)
 		bad = check_pattern(p, o.size, o.seed);
 	}
 	vshmem_buf_sync_end(buf, VSHMEM_ACCESS_READ);
+	if (bad != o.size && (o.flags & VSHMEM_OFFER_F_CLEAR)) {
+		error(0, "returned buffer is not zeroed although --clear was asked");
+		rc = EXIT_VERIFY;
+		goto out;
+	}
 	if (bad != o.size) {
 		error(0, "returned buffer differs at byte %llu", (unsigned long long)bad);
 		rc = EXIT_VERIFY;
