@@ -12,7 +12,7 @@
 #include "internal.h"
 
 #ifdef HAVE_LIBDRM
-#include <drm.h>
+#include <libdrm/drm.h>
 
 VSHMEM_API int vshmem_drm_import(int drm_fd, const struct vshmem_buf *buf,
 				 uint32_t *ret_handle)

@@ -61,6 +61,14 @@ step "clang build (-Wall -Wextra -Werror) and unit tests"
 CC=clang setup clang
 mtest "$out/clang"
 
+step "minimal build: no liburing, no libdrm (same exported symbols)"
+rm -rf "${out:?}/minimal"
+run meson setup "$out/minimal" "$root" --werror -Dtests=enabled \
+	-Dliburing=disabled -Dlibdrm=disabled >"$out/minimal.setup.log" ||
+	{ cat "$out/minimal.setup.log"; fail "meson setup minimal"; }
+run meson compile -C "$out/minimal" -j "$jobs"
+mtest "$out/minimal" --suite unit --suite abi
+
 step "ASan + UBSan build and unit tests"
 CC=gcc setup sanitize -Db_sanitize=address,undefined -Db_lundef=false
 mtest "$out/sanitize" --setup sanitize --suite unit

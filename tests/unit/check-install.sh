@@ -21,6 +21,12 @@ echo "+ pkg-config --cflags --libs libvshmem"
 flags=$(pkg-config --cflags --libs libvshmem)
 echo "  $flags"
 grep -q '^Name: libvshmem' "$prefix/lib/pkgconfig/libvshmem.pc"
+# liburing and libdrm are build-time headers only: users need neither.
+if grep -q '^Requires' "$prefix/lib/pkgconfig/libvshmem.pc"; then
+	echo "libvshmem.pc should not require anything:"
+	cat "$prefix/lib/pkgconfig/libvshmem.pc"
+	exit 1
+fi
 for h in vshmem.h vshmem-uring.h vshmem-drm.h vsock-shmem-uapi.h version.h; do
 	test -f "$prefix/include/libvshmem/$h" || { echo "missing header $h"; exit 1; }
 done

@@ -9,7 +9,9 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <drm.h>
+#ifdef HAVE_LIBDRM
+#include <libdrm/drm.h>
+#endif
 #include <linux/dma-buf.h>
 #include <linux/dma-heap.h>
 
@@ -194,6 +196,7 @@ static int fake_ioctl(int fd, unsigned long req, void *arg)
 		snprintf(fake.name, sizeof(fake.name), "%s", (const char *)arg);
 		return 0;
 	}
+#ifdef HAVE_LIBDRM
 	if (req == DRM_IOCTL_PRIME_FD_TO_HANDLE) {
 		struct drm_prime_handle *p = arg;
 
@@ -220,6 +223,7 @@ static int fake_ioctl(int fd, unsigned long req, void *arg)
 			return -ENOENT;
 		return 0;
 	}
+#endif
 	return -ENOTTY;
 }
 
