@@ -13,7 +13,7 @@
 #   VSHMEM_TEST_DIR=/tmp/x tests/run-library-tests.sh   # keep them there
 #
 # Debian packages it needs (.ci/run installs them):
-LIBRARY_APT_PACKAGES="meson ninja-build pkg-config gcc clang file groff-base libcmocka-dev liburing-dev libdrm-dev abigail-tools gcovr valgrind python3"
+LIBRARY_APT_PACKAGES="meson ninja-build pkg-config gcc clang libclang-rt-dev file groff-base libcmocka-dev liburing-dev libdrm-dev abigail-tools gcovr valgrind python3"
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
