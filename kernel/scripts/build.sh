@@ -5,18 +5,19 @@
 # Fails on build errors, on fragment options that did not end up in .config,
 # and on W=1 (and sparse) warnings in files the series touches.
 #
-# Usage: kernel/scripts/build.sh [--arch x86_64|arm64] [--debug] [--no-sparse]
+# Usage: kernel/scripts/build.sh [--arch x86_64|arm64] [--debug] [--no-sparse] [--config-only]
 # Prints the image path on the last line.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-arch=x86_64 debug=0 sparse=1
+arch=x86_64 debug=0 sparse=1 config_only=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--arch) arch=${2:?--arch needs a value}; shift ;;
 	--arch=*) arch=${1#--arch=} ;;
 	--debug) debug=1 ;;
 	--no-sparse) sparse=0 ;;
+	--config-only) config_only=1 ;;
 	-h|--help) sed -n '2,9p' "$0"; exit 0 ;;
 	*) die "unknown option '$1'" ;;
 	esac
@@ -83,6 +84,12 @@ if [ ! -f "$B/.config" ] || [ "$(cat "$B/.config-hash" 2>/dev/null)" != "$cfg_ha
 		die "${#bad[@]} config option(s) missing from $B/.config (log: $B/config.log)"
 	fi
 	echo "$cfg_hash" > "$B/.config-hash"
+fi
+
+if [ "$config_only" = 1 ]; then
+	step "$variant .config ready (all fragment options set): $B/.config"
+	echo "$B/.config"
+	exit 0
 fi
 
 # --- build

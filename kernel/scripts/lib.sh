@@ -9,7 +9,7 @@ set -euo pipefail
 
 KERNEL_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 REPO_DIR=$(cd "$KERNEL_DIR/.." && pwd)
-PATCH_DIR=$KERNEL_DIR/patches
+PATCH_DIR=${VSHMEM_PATCH_DIR:-$KERNEL_DIR/patches}   # override only to test the tooling
 SERIES_FILE=$PATCH_DIR/series
 CONFIG_DIR=$KERNEL_DIR/config
 
@@ -28,6 +28,7 @@ export KBUILD_BUILD_HOST=${KBUILD_BUILD_HOST:-ci}
 export CCACHE_DIR=${CCACHE_DIR:-$VSHMEM_CACHE/ccache}
 # Paths to the source tree differ between the (re-created) trees only in mtimes.
 export CCACHE_SLOPPINESS=${CCACHE_SLOPPINESS:-time_macros,include_file_mtime,include_file_ctime}
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$VSHMEM_CACHE}
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
 
 JOBS=${JOBS:-$(nproc)}

@@ -78,7 +78,7 @@ while read -r p; do
 	if ! git -c gc.auto=0 am -q --no-3way "$PATCH_DIR/$p" > "$KCACHE/am.log" 2>&1; then
 		cat "$KCACHE/am.log" >&2
 		git am --abort >/dev/null 2>&1 || true
-		die "patch $n/$npatches '$p' does not apply to the tree (kernel/patches/$p)"
+		die "patch $n/$npatches '$p' does not apply to the tree ($PATCH_DIR/$p)"
 	fi
 done < <(series_patches)
 
