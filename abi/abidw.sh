@@ -6,6 +6,9 @@
 #   abi/abidw.sh BUILD/lib/libvshmem.so > abi/libvshmem.abi
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+# The translation units are named by their path relative to the build
+# directory (e.g. ../../src/lib/heap.c): keep only the part from lib/ on.
 abidw --no-corpus-path --no-comp-dir-path --no-show-locs \
 	--drop-private-types --headers-dir "$root/include/libvshmem" \
-	--out-file /dev/stdout "$1"
+	--out-file /dev/stdout "$1" |
+	sed -E "s|path='[^']*/(lib/[^'/]+)'|path='\1'|"
