@@ -91,7 +91,8 @@ run gcovr --root "$root" --object-directory "$out/coverage" \
 cat "$out/coverage.txt"
 
 step "ABI: abidiff against abi/libvshmem.abi"
-run "$root/abi/abidw.sh" "$out/gcc/lib/libvshmem.so" >"$out/libvshmem.abi"
+echo "+ abi/abidw.sh $out/gcc/lib/libvshmem.so > $out/libvshmem.abi"
+"$root/abi/abidw.sh" "$out/gcc/lib/libvshmem.so" >"$out/libvshmem.abi"
 if ! run abidiff --drop-private-types --headers-dir2 "$root/include/libvshmem" \
 	"$root/abi/libvshmem.abi" "$out/gcc/lib/libvshmem.so"; then
 	echo "The ABI changed. If that is intended, update the baseline with:"
@@ -100,7 +101,10 @@ if ! run abidiff --drop-private-types --headers-dir2 "$root/include/libvshmem" \
 fi
 if ! cmp -s "$root/abi/libvshmem.abi" "$out/libvshmem.abi"; then
 	# Same ABI, different text: expected with another compiler version.
-	echo "note: abidw output differs textually from the baseline (ABI equal)"
+	echo "note: abidw output differs textually from the baseline (ABI equal):"
+	diff "$root/abi/libvshmem.abi" "$out/libvshmem.abi" | head -5 || true
+else
+	echo "  baseline reproduced byte for byte"
 fi
 
 step "fully static build of the example tools and the kernel suite"
