@@ -85,6 +85,11 @@ VSHMEM_API int vshmem_uring_complete(const struct io_uring_cqe *cqe,
 		struct uring_recv *r = (struct uring_recv *)(uintptr_t)(ud & ~RECV_TAG);
 
 		ret = cqe->res;
+		/* As in vshmem_channel_recv(): 0 bytes and no control
+		 * message is the end of the stream. */
+		if (ret == 0 && r->msg.msg_controllen == 0 &&
+		    !(r->msg.msg_flags & MSG_CTRUNC))
+			ret = -ECONNRESET;
 		if (ret >= 0)
 			ret = vshmem_channel_process_rx(r->ch, &r->msg, ret,
 							ret_incoming);

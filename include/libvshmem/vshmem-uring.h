@@ -59,8 +59,9 @@ int vshmem_uring_prep_recv(struct io_uring_sqe *sqe,
  *        brought (else NULL). If NULL is passed, such an offer is
  *        relinquished at once.
  * @return For an offer: bytes sent or -errno (the offer is then DEAD). For
- *         a receive: data bytes, or -errno as vshmem_channel_recv() (every
- *         received fd is closed on error). -EINVAL for a foreign CQE.
+ *         a receive: data bytes, or -errno as vshmem_channel_recv(),
+ *         including -ECONNRESET at end of stream (every received fd is
+ *         closed on error). -EINVAL for a foreign CQE.
  * @since 0.1
  */
 int vshmem_uring_complete(const struct io_uring_cqe *cqe,

@@ -132,6 +132,46 @@ static void test_send_lend_policy(void **state)
 	vshmem_channel_close(ch);
 }
 
+/* SEND_SECURE memory is imported (it already carries a handle) and needs
+ * the transport to support that kind. */
+static void test_send_secure(void **state)
+{
+	VSHMEM_OPTS(vshmem_import_opts, secure, .kind = VSHMEM_KIND_SEND_SECURE);
+	struct vshmem_channel *ch = connect_ch(CAPS_SHARE);
+	struct vshmem_buf *buf = NULL;
+	struct vshmem_offer *o = NULL;
+
+	(void)state;
+	assert_int_equal(vshmem_buf_import(fake_new_fd(FK_DMABUF, 4096), &secure, &buf), 0);
+	assert_int_equal(vshmem_offer_send(ch, buf, NULL, &o), -EOPNOTSUPP);
+	vshmem_channel_close(ch);
+	ch = connect_ch(CAPS_ALL);
+	assert_int_equal(vshmem_offer_send(ch, buf, NULL, &o), 0);
+	assert_int_equal(fake.sent[0].desc.kind, VSOCK_SHMEM_KIND_SEND_SECURE);
+	assert_int_equal(vshmem_offer_get_kind(o), VSHMEM_KIND_SEND_SECURE);
+	vshmem_offer_free(o);
+	vshmem_buf_close(buf);
+	vshmem_channel_close(ch);
+}
+
+/* A buffer of unknown kind (imported without one) needs only some
+ * shared memory support; the kernel decides the kind. */
+static void test_send_unknown_kind(void **state)
+{
+	struct vshmem_channel *ch = connect_ch(VSOCK_SHMEM_CAP_TYPE(VSOCK_SHMEM_TYPE_LOCAL) |
+					       VSOCK_SHMEM_CAP_KIND(VSOCK_SHMEM_KIND_LEND));
+	struct vshmem_buf *buf = NULL;
+	struct vshmem_offer *o = NULL;
+
+	(void)state;
+	assert_int_equal(vshmem_buf_import(fake_new_fd(FK_DMABUF, 4096), NULL, &buf), 0);
+	assert_int_equal(vshmem_offer_send(ch, buf, NULL, &o), 0);
+	assert_int_equal(vshmem_offer_get_kind(o), 0);
+	vshmem_offer_free(o);
+	vshmem_buf_close(buf);
+	vshmem_channel_close(ch);
+}
+
 static void test_send_ids(void **state)
 {
 	struct vshmem_channel *ch = connect_ch(CAPS_ALL);
@@ -299,6 +339,8 @@ int main(void)
 		T(test_send_args),
 		T(test_send_no_support),
 		T(test_send_lend_policy),
+		T(test_send_secure),
+		T(test_send_unknown_kind),
 		T(test_send_ids),
 		T(test_send_fails),
 		T(test_send_stream_short),

@@ -118,6 +118,14 @@ static void test_prep_recv(void **state)
 	assert_int_equal(vshmem_uring_complete(&cqe, NULL, &in), -EMSGSIZE);
 	assert_false(fake_fd_open(d.fd));
 
+	/* end of stream: 0 bytes, no control message */
+	memset(&sqe, 0, sizeof(sqe));
+	assert_int_equal(vshmem_uring_prep_recv(&sqe, ch, buf, sizeof(buf)), 0);
+	deliver(&sqe, "", 0, NULL, 0);
+	cqe.user_data = sqe.user_data;
+	cqe.res = 0;
+	assert_int_equal(vshmem_uring_complete(&cqe, NULL, &in), -ECONNRESET);
+
 	/* a failed receive just frees the context */
 	memset(&sqe, 0, sizeof(sqe));
 	assert_int_equal(vshmem_uring_prep_recv(&sqe, ch, buf, sizeof(buf)), 0);
