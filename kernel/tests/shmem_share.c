@@ -255,9 +255,88 @@ static bool test_bad_requests(void)
 	return true;
 }
 
+/* CLEAR on a shared buffer: zeroed before the lender hears it is back. */
+static bool test_share_clear(void)
+{
+	struct vsock_shmem req = {
+		.subop = VSOCK_SHMEM_SUBOP_OFFER,
+		.type = VSOCK_SHMEM_TYPE_LOCAL,
+		.id = 11,
+		.flags = VSOCK_SHMEM_F_CLEAR,
+	};
+	struct vsock_shmem in;
+	uint8_t *mine;
+	int a, b, buf;
+	char data[4];
+	bool got;
+
+	CHECK(socket_pair(SOCK_SEQPACKET, PORT_BASE + 7, &a, &b));
+	buf = heap_alloc(BUF_SIZE);
+	CHECK(buf >= 0);
+	mine = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
+	CHECK(mine != MAP_FAILED);
+	fill(mine, BUF_SIZE, 5);
+	req.fd = buf;
+	CHECK(send_shmem(a, &req, "c", 1) == 1);
+	CHECK(recv_shmem(b, data, sizeof(data), 0, &in, &got, NULL) == 1 && got);
+	CHECK(in.kind == VSOCK_SHMEM_KIND_SHARE && in.flags == VSOCK_SHMEM_F_CLEAR);
+	CHECK(check(mine, BUF_SIZE, 5));	/* shared: still there */
+	CHECK(end_offer(b, VSOCK_SHMEM_SUBOP_RELINQUISH, 11) == 0);
+	CHECK(recv_shmem(a, data, sizeof(data), 0, &in, &got, NULL) == 0 && got);
+	for (size_t i = 0; i < BUF_SIZE; i++)
+		CHECK(!mine[i]);
+	munmap(mine, BUF_SIZE);
+	close(in.fd);
+	close(buf);
+	close(a);
+	close(b);
+	return true;
+}
+
+/* READONLY: the borrower can map it for reading only. */
+static bool test_readonly(void)
+{
+	struct vsock_shmem req = {
+		.subop = VSOCK_SHMEM_SUBOP_OFFER,
+		.type = VSOCK_SHMEM_TYPE_LOCAL,
+		.id = 12,
+		.flags = VSOCK_SHMEM_F_READONLY,
+	};
+	struct vsock_shmem in;
+	uint8_t *mine, *theirs;
+	int a, b, buf;
+	char data[4];
+	bool got;
+
+	CHECK(socket_pair(SOCK_SEQPACKET, PORT_BASE + 8, &a, &b));
+	buf = heap_alloc(BUF_SIZE);
+	CHECK(buf >= 0);
+	mine = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
+	CHECK(mine != MAP_FAILED);
+	fill(mine, BUF_SIZE, 6);
+	req.fd = buf;
+	CHECK(send_shmem(a, &req, "r", 1) == 1);
+	CHECK(recv_shmem(b, data, sizeof(data), 0, &in, &got, NULL) == 1 && got);
+	CHECK((fcntl(in.fd, F_GETFL) & O_ACCMODE) == O_RDONLY);
+	CHECK(mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, in.fd, 0) ==
+	      MAP_FAILED && errno == EACCES);
+	theirs = mmap(NULL, BUF_SIZE, PROT_READ, MAP_SHARED, in.fd, 0);
+	CHECK(theirs != MAP_FAILED);
+	CHECK(check(theirs, BUF_SIZE, 6));
+	CHECK(mprotect(theirs, BUF_SIZE, PROT_READ | PROT_WRITE) < 0);
+	CHECK(end_offer(b, VSOCK_SHMEM_SUBOP_RELINQUISH, 12) == 0);
+	munmap(theirs, BUF_SIZE);
+	munmap(mine, BUF_SIZE);
+	close(in.fd);
+	close(buf);
+	close(a);
+	close(b);
+	return true;
+}
+
 int main(void)
 {
-	printf("TAP version 13\n1..7\n");
+	printf("TAP version 13\n1..9\n");
 	report(test_caps(), "caps: loopback reports TYPE_LOCAL and SHARE");
 	report(test_two_process_share(SOCK_SEQPACKET, PORT_BASE + 1),
 	       "share round trip between two processes (SOCK_SEQPACKET)");
@@ -267,5 +346,7 @@ int main(void)
 	report(test_borrower_close(), "borrower closes: lender gets every offer back");
 	report(test_ctrunc(), "MSG_CTRUNC relinquishes and leaks no fd");
 	report(test_bad_requests(), "bad requests get their errno");
+	report(test_share_clear(), "share with CLEAR: zeroed when it comes back");
+	report(test_readonly(), "READONLY: the borrower maps it read-only");
 	return failed ? 1 : 0;
 }
