@@ -1,0 +1,33 @@
+#!/bin/bash
+# Installs, with apt, the Debian packages every test and the demo need: the
+# union of the library's (tests/run-library-tests.sh) and the kernel
+# tooling's (kernel/scripts/lib.sh) lists. Installs nothing when all are
+# present; needs root (or sudo) otherwise.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+list_of() { # file variable
+	sed -n "s/^$2=\"\\(.*\\)\"\$/\\1/p" "$1"
+}
+packages="$(list_of "$root/tests/run-library-tests.sh" LIBRARY_APT_PACKAGES)"
+packages+=" $(list_of "$root/kernel/scripts/lib.sh" KERNEL_APT_PACKAGES)"
+# checkpatch.pl's SPDX check runs the system python with these modules.
+packages+=" python3-ply python3-git"
+packages=$(tr ' ' '\n' <<<"$packages" | sed '/^$/d' | sort -u | tr '\n' ' ')
+
+missing=()
+for p in $packages; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+if [ ${#missing[@]} = 0 ]; then
+	echo "==> all $(wc -w <<<"$packages") Debian packages are installed"
+	exit 0
+fi
+
+echo "==> installing ${#missing[@]} Debian packages: ${missing[*]}"
+sudo=
+[ "$(id -u)" = 0 ] || sudo=sudo
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q "${missing[@]}"

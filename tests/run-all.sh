@@ -1,0 +1,61 @@
+#!/bin/bash
+# The project's test command: installs what it needs (tests/install-deps.sh,
+# apt), then runs every suite and prints a summary:
+#   library   tests/run-library-tests.sh (builds, unit tests, sanitizers,
+#             coverage, ABI, install + pkg-config, fuzzing)
+#   uapi      tests/check-uapi-sync.sh (library uapi copy == kernel series)
+#   kernel    kernel/scripts/test.sh (checkpatch, W=1 builds for x86_64 and
+#             arm64, KUnit, the in-guest tests, upstream vsock_test)
+# Every suite runs even if an earlier one failed; the exit status is
+# non-zero if any failed.
+#
+# Usage: tests/run-all.sh [--skip SUITE[,SUITE...]]
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+skip=,
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--skip) skip+="${2:?--skip needs a suite list},"; shift ;;
+	-h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+	*) echo "unknown option '$1'" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+"$root/tests/install-deps.sh" || { echo "FAIL: could not install the Debian packages" >&2; exit 1; }
+
+names=() results=() times=()
+failed=0
+suite() { # name command...
+	local name=$1 t0=$SECONDS rc
+	shift
+	if [[ $skip == *",$name,"* ]]; then
+		names+=("$name") results+=("skipped (--skip)") times+=(0)
+		return
+	fi
+	printf '\n######## %s: %s\n' "$name" "$*"
+	"$@"
+	rc=$?
+	names+=("$name") times+=($((SECONDS - t0)))
+	if [ "$rc" = 0 ]; then
+		results+=(ok)
+	else
+		results+=("FAIL (exit $rc)")
+		failed=$((failed + 1))
+	fi
+}
+
+suite library "$root/tests/run-library-tests.sh"
+suite uapi "$root/tests/check-uapi-sync.sh"
+suite kernel "$root/kernel/scripts/test.sh"
+
+printf '\n######## summary\n'
+for i in "${!names[@]}"; do
+	printf '  %-8s %-22s %5ss\n' "${names[$i]}" "${results[$i]}" "${times[$i]}"
+done
+if [ "$failed" != 0 ]; then
+	echo "FAILED: $failed suite(s)"
+	exit 1
+fi
+echo "all suites passed"
