@@ -21,12 +21,13 @@ bad=0
 for p in "${patches[@]}"; do
 	[ -f "$p" ] || die "patch $p not found"
 	# shellcheck disable=SC2086
-	out=$(cd "$PATCHED_DIR" && perl scripts/checkpatch.pl --strict --no-color --showfile --terse ${CHECKPATCH_ARGS:-} "$p" 2>&1) || true
-	summary=$(cd "$PATCHED_DIR" && perl scripts/checkpatch.pl --strict --no-color ${CHECKPATCH_ARGS:-} "$p" 2>&1 | grep -E '^total: ' || true)
-	if grep -qE '(ERROR|WARNING|CHECK):' <<<"$out" || [ -z "$summary" ]; then
+	out=$(cd "$PATCHED_DIR" && perl scripts/checkpatch.pl --strict --no-color --showfile ${CHECKPATCH_ARGS:-} "$p" 2>&1) || true
+	summary=$(grep -E '^total: ' <<<"$out" || true)
+	if [ -z "$summary" ] || ! grep -qE '^total: 0 errors, 0 warnings, 0 checks' <<<"$summary" ||
+	   grep -qE '(^|: )(ERROR|WARNING|CHECK):' <<<"$out"; then
 		bad=$((bad + 1))
 		echo "FAIL ${p##*/}: ${summary:-checkpatch did not run}"
-		grep -E '(ERROR|WARNING|CHECK):' <<<"$out" | sed 's/^/    /' || true
+		sed -n '/^total: /q;p' <<<"$out" | sed 's/^/    /'
 	else
 		echo "ok   ${p##*/}: $summary"
 	fi

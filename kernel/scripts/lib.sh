@@ -70,9 +70,14 @@ series_hash() {
 	} | sha256sum | cut -c1-16
 }
 
-# Source files touched by the series (from the patches' diffs).
+# Source files touched by the series (from the patches' diffs). Once the
+# patched tree exists, the list saved by prepare.sh for the applied series.
 series_files() {
 	local p
+	if [ "${1:-}" != --current ] && [ -f "$KCACHE/patched.files" ]; then
+		cat "$KCACHE/patched.files"
+		return 0
+	fi
 	while read -r p; do
 		sed -n -e 's|^+++ b/||p' -e 's|^--- a/||p' "$PATCH_DIR/$p"
 	done < <(series_patches) | grep -v '^/dev/null' | sort -u

@@ -63,7 +63,7 @@ if [ "$force" = 0 ] && [ -f "$PATCHED_STAMP" ] && [ "$(cat "$PATCHED_STAMP")" = 
 fi
 
 step "creating patched tree ($npatches patches)..."
-rm -f "$PATCHED_STAMP"
+rm -f "$PATCHED_STAMP" "$KCACHE/patched.files"
 if [ -e "$PATCHED_DIR" ]; then
 	g worktree remove --force "$PATCHED_DIR" 2>/dev/null || true
 	rm -rf "$PATCHED_DIR"
@@ -84,6 +84,7 @@ done < <(series_patches)
 
 # Build outputs of the previous patched tree are stale: force full rebuilds.
 rm -rf "$KCACHE"/build-* "$HEADERS_DIR" "$KCACHE/headers-build"
+series_files --current > "$KCACHE/patched.files"
 echo "$want" > "$PATCHED_STAMP"
 step "patched tree ready in $(elapsed "$t0"): $npatches patches applied on $(git log -1 --format=%s pristine)"
 echo "$PATCHED_DIR"
