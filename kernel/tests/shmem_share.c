@@ -334,9 +334,130 @@ static bool test_readonly(void)
 	return true;
 }
 
+/* sendmsg() with a hand-made control buffer holding @n messages. */
+static ssize_t send_raw_cmsgs(int sock, const struct cmsghdr *const *msgs,
+			      int n)
+{
+	char ctl[512] __attribute__((aligned(8))) = {};
+	struct iovec iov = { .iov_base = "x", .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = ctl,
+	};
+	size_t used = 0;
+
+	for (int i = 0; i < n; i++) {
+		memcpy(ctl + used, msgs[i], msgs[i]->cmsg_len);
+		used += CMSG_ALIGN(msgs[i]->cmsg_len);
+	}
+	msg.msg_controllen = used;
+	return sendmsg(sock, &msg, 0);
+}
+
+static bool test_hostile_cmsgs(void)
+{
+	union {
+		struct cmsghdr hdr;
+		char buf[CMSG_SPACE(sizeof(struct vsock_shmem) + 16)];
+	} shmem = {}, rights = {}, shortened = {};
+	const struct cmsghdr *msgs[2];
+	struct vsock_shmem req = {
+		.subop = VSOCK_SHMEM_SUBOP_OFFER,
+		.type = VSOCK_SHMEM_TYPE_LOCAL,
+		.id = 30,
+	};
+	long long outstanding = stat_value("outstanding");
+	int a, b, buf, memfd, opath, other, unconnected;
+
+	CHECK(socket_pair(SOCK_SEQPACKET, PORT_BASE + 9, &a, &b));
+	buf = heap_alloc(4096);
+	CHECK(buf >= 0);
+	req.fd = buf;
+	shmem.hdr.cmsg_level = SOL_VSOCK;
+	shmem.hdr.cmsg_type = SCM_VSOCK_SHMEM;
+	shmem.hdr.cmsg_len = CMSG_LEN(sizeof(req));
+	memcpy(CMSG_DATA(&shmem.hdr), &req, sizeof(req));
+	rights.hdr.cmsg_level = SOL_SOCKET;
+	rights.hdr.cmsg_type = SCM_RIGHTS;
+	rights.hdr.cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(&rights.hdr), &buf, sizeof(int));
+
+	/* Too short, too long, twice, beside SCM_RIGHTS. */
+	shortened = shmem;
+	shortened.hdr.cmsg_len = CMSG_LEN(sizeof(req) - 8);
+	msgs[0] = &shortened.hdr;
+	CHECK(send_raw_cmsgs(a, msgs, 1) < 0 && errno == EINVAL);
+	shortened.hdr.cmsg_len = CMSG_LEN(sizeof(req) + 8);
+	CHECK(send_raw_cmsgs(a, msgs, 1) < 0 && errno == EINVAL);
+	msgs[0] = &shmem.hdr;
+	msgs[1] = &shmem.hdr;
+	CHECK(send_raw_cmsgs(a, msgs, 2) < 0 && errno == EINVAL);
+	msgs[1] = &rights.hdr;
+	CHECK(send_raw_cmsgs(a, msgs, 2) < 0 && errno == EINVAL);
+
+	/* fds that are not dma-bufs. */
+	memfd = memfd_create("not-a-dmabuf", MFD_CLOEXEC);
+	opath = open("/", O_PATH | O_CLOEXEC);
+	other = socket(AF_VSOCK, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	CHECK(memfd >= 0 && opath >= 0 && other >= 0);
+	req.fd = memfd;
+	CHECK(send_shmem(a, &req, "x", 1) < 0 && errno == EINVAL);
+	req.fd = other;
+	CHECK(send_shmem(a, &req, "x", 1) < 0 && errno == EINVAL);
+	req.fd = opath;
+	CHECK(send_shmem(a, &req, "x", 1) < 0 && errno == EBADF);
+	req.fd = -1;
+	CHECK(send_shmem(a, &req, "x", 1) < 0 && errno == EBADF);
+
+	/* Not connected, then shut down for sending. */
+	req.fd = buf;
+	unconnected = socket(AF_VSOCK, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	CHECK(unconnected >= 0);
+	CHECK(send_shmem(unconnected, &req, "x", 1) < 0 && errno == ENOTCONN);
+	CHECK(shutdown(a, SHUT_WR) == 0);
+	CHECK(send_shmem(a, &req, "x", 1) < 0 && errno == EPIPE);
+	CHECK(stat_value("outstanding") == outstanding);
+
+	close(unconnected);
+	close(other);
+	close(opath);
+	close(memfd);
+	close(buf);
+	close(a);
+	close(b);
+	return true;
+}
+
+/* MSG_PEEK shows an offer without creating an fd; the read then does. */
+static bool test_peek(void)
+{
+	struct vsock_shmem in;
+	int a, b, buf, fds;
+	char data[8];
+	bool got;
+
+	CHECK(socket_pair(SOCK_STREAM, PORT_BASE + 10, &a, &b));
+	buf = heap_alloc(4096);
+	CHECK(buf >= 0);
+	CHECK(offer(a, buf, 31, 0, "peek", 4) == 4);
+	fds = count_fds();
+	CHECK(recv_shmem(b, data, sizeof(data), MSG_PEEK, &in, &got, NULL) == 4 && got);
+	CHECK(in.id == 31 && in.fd == -1 && !memcmp(data, "peek", 4));
+	CHECK(count_fds() == fds);
+	CHECK(recv_shmem(b, data, sizeof(data), 0, &in, &got, NULL) == 4 && got);
+	CHECK(in.id == 31 && in.fd >= 0);
+	CHECK(count_fds() == fds + 1);
+	close(in.fd);
+	close(buf);
+	close(a);
+	close(b);
+	return true;
+}
+
 int main(void)
 {
-	printf("TAP version 13\n1..9\n");
+	printf("TAP version 13\n1..11\n");
 	report(test_caps(), "caps: loopback reports TYPE_LOCAL and SHARE");
 	report(test_two_process_share(SOCK_SEQPACKET, PORT_BASE + 1),
 	       "share round trip between two processes (SOCK_SEQPACKET)");
@@ -348,5 +469,7 @@ int main(void)
 	report(test_bad_requests(), "bad requests get their errno");
 	report(test_share_clear(), "share with CLEAR: zeroed when it comes back");
 	report(test_readonly(), "READONLY: the borrower maps it read-only");
+	report(test_hostile_cmsgs(), "malformed control messages and non-dma-buf fds are refused");
+	report(test_peek(), "MSG_PEEK reports an offer without an fd");
 	return failed ? 1 : 0;
 }
