@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * SHARE offers (system heap) through the public API, in the guest:
+ * round trips in one and in two processes, on SOCK_SEQPACKET and
+ * SOCK_STREAM, inline data, kind/tag/size reporting, read-only offers,
+ * reclaim and CLEAR.
+ */
+#include "vmtest.h"
+
+#define SZ (1 * MiB)
+
+/* One process: the borrower sees the lender's pattern, writes its own,
+ * and the lender sees it. */
+static int share_round_trip(int type)
+{
+	struct vt_pair p;
+	struct vshmem_buf *buf;
+	struct vshmem_offer *o = NULL;
+	struct vshmem_incoming *in;
+	void *lp, *bp;
+
+	PAIR(&p, type);
+	CHECK(buf = vt_alloc("system", SZ));
+	CHECK(lp = vt_map(buf, VSHMEM_ACCESS_RW));
+	vt_fill(lp, SZ, 1);
+	CHECK_EQ(vshmem_offer_send(p.lender, buf, NULL, &o), 0);
+	CHECK_EQ(vshmem_offer_get_state(o), VSHMEM_STATE_LIVE);
+	CHECK(in = vt_recv_offer(p.borrower));
+	CHECK_EQ(vshmem_incoming_get_id(in), vshmem_offer_get_id(o));
+	CHECK(bp = vt_map(vshmem_incoming_get_buf(in), VSHMEM_ACCESS_RW));
+	TRY(vt_check(bp, SZ, 1));
+	vt_fill(bp, SZ, 2);
+	TRY(vt_check(lp, SZ, 2));	/* the lender sees the writes at once */
+	vt_fill(lp, SZ / 2, 3);		/* and the borrower the lender's */
+	TRY(vt_check(bp, SZ / 2, 3));
+	CHECK_EQ(vshmem_incoming_release(in), 0);
+	CHECK_EQ(vshmem_incoming_get_state(in), VSHMEM_STATE_RELEASED);
+	vshmem_incoming_free(in);
+	CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
+	CHECK_EQ(vshmem_offer_get_state(o), VSHMEM_STATE_RELEASED);
+	TRY(vt_check(lp, SZ / 2, 3));
+	CHECK_EQ(vt_read_sig(lp), 0);
+	vshmem_offer_free(o);
+	vshmem_buf_close(buf);
+	vt_pair_close(&p);
+	return 0;
+}
+
+static int share_round_trip_seqpacket(void)
+{
+	return share_round_trip(SOCK_SEQPACKET);
+}
+
+static int share_round_trip_stream(void)
+{
+	return share_round_trip(SOCK_STREAM);
+}
+
+/* Two processes: the borrower is a child with its own channel. */
+struct borrower_arg {
+	int type;
+	unsigned int port;
+};
+
+static int borrower_proc(void *arg, int fd)
+{
+	struct borrower_arg *a = arg;
+	VSHMEM_OPTS(vshmem_channel_opts, co, .sock_type = a->type);
+	struct vshmem_channel *l = NULL, *ch = NULL;
+	struct vshmem_incoming *in;
+	void *bp;
+
+	CHECK_EQ(vshmem_channel_listen(VMADDR_CID_ANY, a->port, &co, &l), 0);
+	TRY(vt_send_byte(fd, 'L'));
+	CHECK_EQ(vshmem_channel_accept(l, &ch), 0);
+	CHECK(in = vt_recv_offer(ch));
+	CHECK_EQ(vshmem_incoming_get_kind(in), VSHMEM_KIND_SHARE);
+	CHECK(bp = vt_map(vshmem_incoming_get_buf(in), VSHMEM_ACCESS_RW));
+	TRY(vt_check(bp, SZ, 11));
+	vt_fill(bp, SZ, 12);
+	TRY(vt_send_byte(fd, 'W'));	/* wrote: the lender checks now */
+	TRY(vt_wait_byte(fd, 'C', 30));
+	CHECK_EQ(vshmem_incoming_release(in), 0);
+	vshmem_incoming_free(in);
+	vshmem_channel_close(ch);
+	vshmem_channel_close(l);
+	return 0;
+}
+
+static int share_two_process(int type)
+{
+	VSHMEM_OPTS(vshmem_channel_opts, co, .sock_type = type);
+	struct borrower_arg a = { .type = type, .port = vt_port() };
+	struct vshmem_channel *ch = NULL;
+	struct vshmem_offer *o = NULL;
+	struct vshmem_buf *buf;
+	struct vt_child c = { -1, -1 };
+	void *lp;
+
+	CHECK(buf = vt_alloc("system", SZ));
+	CHECK(lp = vt_map(buf, VSHMEM_ACCESS_RW));
+	vt_fill(lp, SZ, 11);
+	CHECK_EQ(vt_spawn(&c, borrower_proc, &a), 0);
+	TRY(vt_wait_byte(c.fd, 'L', 30));
+	CHECK_EQ(vshmem_channel_connect(VMADDR_CID_LOCAL, a.port, &co, &ch), 0);
+	CHECK_EQ(vshmem_offer_send(ch, buf, NULL, &o), 0);
+	TRY(vt_wait_byte(c.fd, 'W', 30));
+	TRY(vt_check(lp, SZ, 12));	/* the other process's writes */
+	TRY(vt_send_byte(c.fd, 'C'));
+	CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
+	TRY(vt_reap(&c));
+	TRY(vt_check(lp, SZ, 12));
+	vshmem_offer_free(o);
+	vshmem_channel_close(ch);
+	vshmem_buf_close(buf);
+	return 0;
+}
+
+static int share_two_process_seqpacket(void)
+{
+	return share_two_process(SOCK_SEQPACKET);
+}
+
+static int share_two_process_stream(void)
+{
+	return share_two_process(SOCK_STREAM);
+}
+
+/* The kind is the heap's: system -> SHARE on every object that says so. */
+static int share_kind_matches_heap(void)
+{
+	struct vshmem_heap *heap = NULL;
+	struct vshmem_buf *buf = NULL;
+	struct vshmem_offer *o = NULL;
+	struct vshmem_incoming *in;
+	struct vt_pair p;
+
+	CHECK_EQ(vshmem_heap_open_kind(VSHMEM_KIND_SHARE, &heap), 0);
+	CHECK(!strcmp(vshmem_heap_get_name(heap), "system"));
+	CHECK_EQ(vshmem_heap_get_kind(heap), VSHMEM_KIND_SHARE);
+	CHECK_EQ(vshmem_buf_alloc(heap, SZ, NULL, &buf), 0);
+	vshmem_heap_close(heap);
+	CHECK_EQ(vshmem_buf_get_kind(buf), VSHMEM_KIND_SHARE);
+	PAIR(&p, SOCK_SEQPACKET);
+	CHECK_EQ(vshmem_offer_send(p.lender, buf, NULL, &o), 0);
+	CHECK_EQ(vshmem_offer_get_kind(o), VSHMEM_KIND_SHARE);
+	CHECK(in = vt_recv_offer(p.borrower));
+	CHECK_EQ(vshmem_incoming_get_kind(in), VSHMEM_KIND_SHARE);
+	CHECK_EQ(vshmem_incoming_get_type(in), VSHMEM_TYPE_LOCAL);
+	CHECK_EQ(vshmem_buf_get_kind(vshmem_incoming_get_buf(in)), VSHMEM_KIND_SHARE);
+	CHECK_EQ(vshmem_incoming_release(in), 0);
+	vshmem_incoming_free(in);
+	CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
+	vshmem_offer_free(o);
+	vshmem_buf_close(buf);
+	vt_pair_close(&p);
+	return 0;
+}
+
+/* Tag, size, handle, flags and the lender's id arrive unchanged. */
+static int share_metadata(void)
+{
+	VSHMEM_OPTS(vshmem_offer_opts, oo, .id = 0x123456789abcULL,
+		    .tag = 0xfedcba9876543210ULL);
+	struct vshmem_offer *o = NULL;
+	struct vshmem_incoming *in;
+	struct vshmem_buf *buf;
+	struct vt_pair p;
+
+	PAIR(&p, SOCK_SEQPACKET);
+	CHECK(buf = vt_alloc("system", 3 * 4096 + 1));	/* rounded to pages */
+	CHECK_EQ(vshmem_buf_get_size(buf), 4 * 4096);
+	CHECK_EQ(vshmem_offer_send(p.lender, buf, &oo, &o), 0);
+	CHECK_EQ(vshmem_offer_get_id(o), 0x123456789abcULL);
+	CHECK(in = vt_recv_offer(p.borrower));
+	CHECK_EQ(vshmem_incoming_get_id(in), 0x123456789abcULL);
+	CHECK(vshmem_incoming_get_tag(in) == 0xfedcba9876543210ULL);
+	CHECK_EQ(vshmem_incoming_get_size(in), 4 * 4096);
+	CHECK_EQ(vshmem_buf_get_size(vshmem_incoming_get_buf(in)), 4 * 4096);
+	CHECK_EQ(vshmem_incoming_get_handle(in), 0);
+	CHECK_EQ(vshmem_incoming_get_flags(in), 0);
+	CHECK_EQ(vshmem_incoming_release(in), 0);
+	vshmem_incoming_free(in);
+	CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
+	vshmem_offer_free(o);
+	vshmem_buf_close(buf);
+	vt_pair_close(&p);
+	return 0;
+}
+
+/* Data bytes ride with the offer; an offer is a record boundary on a
+ * stream too: plain data before and after arrive in their own reads. */
+static int share_inline_data(int type)
+{
+	static const char msg[] = "inline bytes that come with the offer";
+	VSHMEM_OPTS(vshmem_offer_opts, oo, .data = msg, .data_len = sizeof(msg));
+	VSHMEM_OPTS(vshmem_offer_opts, empty);
+	VSHMEM_OPTS(vshmem_recv_opts, ro, .timeout_ms = 10000);
+	struct vshmem_offer *o = NULL, *o2 = NULL;
+	struct vshmem_incoming *in = NULL;
+	struct vshmem_buf *buf, *buf2;
+	char rx[256];
+	struct vt_pair p;
+
+	PAIR(&p, type);
+	CHECK(buf = vt_alloc("system", SZ));
+	CHECK(buf2 = vt_alloc("system", SZ));
+	CHECK_EQ(send(vshmem_channel_get_fd(p.lender), "before", 6, 0), 6);
+	CHECK_EQ(vshmem_offer_send(p.lender, buf, &oo, &o), 0);
+	CHECK_EQ(send(vshmem_channel_get_fd(p.lender), "after", 5, 0), 5);
+	CHECK_EQ(vshmem_offer_send(p.lender, buf2, &empty, &o2), 0);
+
+	memset(rx, 0, sizeof(rx));
+	CHECK_EQ(vshmem_channel_recv(p.borrower, rx, sizeof(rx), &ro, &in), 6);
+	CHECK(!in);
+	CHECK(!memcmp(rx, "before", 6));
+	memset(rx, 0, sizeof(rx));
+	CHECK_EQ(vshmem_channel_recv(p.borrower, rx, sizeof(rx), &ro, &in),
+		 sizeof(msg));
+	CHECK(in);
+	CHECK(!strcmp(rx, msg));
+	CHECK_EQ(vshmem_incoming_get_id(in), vshmem_offer_get_id(o));
+	CHECK_EQ(vshmem_incoming_release(in), 0);
+	vshmem_incoming_free(in);
+	in = NULL;
+	memset(rx, 0, sizeof(rx));
+	CHECK_EQ(vshmem_channel_recv(p.borrower, rx, sizeof(rx), &ro, &in), 5);
+	CHECK(!in);
+	CHECK(!memcmp(rx, "after", 5));
+	/* control-only offer: 0 bytes with an offer, not end of stream */
+	CHECK_EQ(vshmem_channel_recv(p.borrower, rx, sizeof(rx), &ro, &in), 0);
+	CHECK(in);
+	CHECK_EQ(vshmem_incoming_get_id(in), vshmem_offer_get_id(o2));
+	CHECK_EQ(vshmem_incoming_release(in), 0);
+	vshmem_incoming_free(in);
+	CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
+	CHECK_EQ(vshmem_offer_wait_release(o2, 10000), 0);
+	vshmem_offer_free(o);
+	vshmem_offer_free(o2);
+	vshmem_buf_close(buf);
+	vshmem_buf_close(buf2);
+	vt_pair_close(&p);
+	return 0;
+}
+
+static int share_inline_data_seqpacket(void)
+{
+	return share_inline_data(SOCK_SEQPACKET);
+}
+
+static int share_inline_data_stream(void)
+{
+	return share_inline_data(SOCK_STREAM);
+}
+
+/* READONLY: the borrower can read, not map for writing. */
+static int share_readonly(void)
+{
+	struct vshmem_offer *o = NULL;
+	struct vshmem_incoming *in;
+	struct vshmem_buf *buf, *rb;
+	struct vt_pair p;
+	void *lp, *bp = NULL;
+
+	PAIR(&p, SOCK_SEQPACKET);
+	CHECK(buf = vt_alloc("system", SZ));
+	CHECK(lp = vt_map(buf, VSHMEM_ACCESS_RW));
+	vt_fill(lp, SZ, 21);
+	CHECK_EQ(vt_offer(p.lender, buf, 0, VSHMEM_OFFER_F_READONLY, &o), 0);
+	CHECK(in = vt_recv_offer(p.borrower));
+	CHECK_EQ(vshmem_incoming_get_flags(in), VSHMEM_OFFER_F_READONLY);
+	CHECK(rb = vshmem_incoming_get_buf(in));
+	CHECK(vshmem_buf_map(rb, VSHMEM_ACCESS_RW, &bp) < 0);
+	CHECK(bp = vt_map(rb, VSHMEM_ACCESS_READ));
+	TRY(vt_check(bp, SZ, 21));
+	CHECK(vt_write_sig(bp) != 0);	/* a read-only mapping */
+	CHECK_EQ(vshmem_incoming_release(in), 0);
+	vshmem_incoming_free(in);
+	CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
+	TRY(vt_check(lp, SZ, 21));
+	vshmem_offer_free(o);
+	vshmem_buf_close(buf);
+	vt_pair_close(&p);
+	return 0;
+}
+
+/* The lender takes a SHARE back: the borrower's mapping faults at once
+ * and it is told with a RECLAIM notice. */
+static int share_reclaim(void)
+{
+	VSHMEM_OPTS(vshmem_recv_opts, ro, .timeout_ms = 10000);
+	struct vshmem_incoming *in, *none = NULL;
+	struct vshmem_offer *o = NULL;
+	struct vshmem_buf *buf;
+	struct vt_pair p;
+	void *lp, *bp;
+
+	PAIR(&p, SOCK_SEQPACKET);
+	CHECK(buf = vt_alloc("system", SZ));
+	CHECK(lp = vt_map(buf, VSHMEM_ACCESS_RW));
+	vt_fill(lp, SZ, 31);
+	CHECK_EQ(vshmem_offer_send(p.lender, buf, NULL, &o), 0);
+	CHECK(in = vt_recv_offer(p.borrower));
+	CHECK(bp = vt_map(vshmem_incoming_get_buf(in), VSHMEM_ACCESS_READ));
+	TRY(vt_check(bp, SZ, 31));
+	CHECK_EQ(vshmem_offer_reclaim(o), 0);
+	CHECK_EQ(vshmem_offer_get_state(o), VSHMEM_STATE_RECLAIMED);
+	CHECK_EQ(vt_read_sig(bp), SIGBUS);	/* revoked before the notice */
+	CHECK_EQ(vshmem_channel_recv(p.borrower, NULL, 0, &ro, &none), 0);
+	CHECK(!none);
+	CHECK_EQ(vshmem_incoming_get_state(in), VSHMEM_STATE_RECLAIMED);
+	CHECK(vshmem_incoming_release(in) < 0);	/* not live any more */
+	vshmem_incoming_free(in);
+	TRY(vt_check(lp, SZ, 31));
+	vshmem_offer_free(o);
+	vshmem_buf_close(buf);
+	vt_pair_close(&p);
+	return 0;
+}
+
+/* CLEAR on a SHARE: zeroed once the borrower's access ended. */
+static int share_clear(void)
+{
+	struct vshmem_offer *o = NULL;
+	struct vshmem_incoming *in;
+	struct vshmem_buf *buf;
+	struct vt_pair p;
+	void *lp, *bp;
+
+	PAIR(&p, SOCK_SEQPACKET);
+	CHECK(buf = vt_alloc("system", SZ));
+	CHECK(lp = vt_map(buf, VSHMEM_ACCESS_RW));
+	vt_fill(lp, SZ, 41);
+	CHECK_EQ(vt_offer(p.lender, buf, 0, VSHMEM_OFFER_F_CLEAR, &o), 0);
+	CHECK(in = vt_recv_offer(p.borrower));
+	CHECK_EQ(vshmem_incoming_get_flags(in), VSHMEM_OFFER_F_CLEAR);
+	CHECK(bp = vt_map(vshmem_incoming_get_buf(in), VSHMEM_ACCESS_RW));
+	TRY(vt_check(bp, SZ, 41));
+	vt_fill(bp, SZ, 42);
+	CHECK_EQ(vshmem_incoming_release(in), 0);
+	vshmem_incoming_free(in);
+	CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
+	TRY(vt_check_zero(lp, SZ));
+	vshmem_offer_free(o);
+	vshmem_buf_close(buf);
+	vt_pair_close(&p);
+	return 0;
+}
+
+/* One buffer offered on two channels at once (SHARE allows it). */
+static int share_same_buffer_twice(void)
+{
+	struct vshmem_offer *o1 = NULL, *o2 = NULL;
+	struct vshmem_incoming *i1, *i2;
+	struct vshmem_buf *buf;
+	struct vt_pair p, q;
+	void *lp, *b1, *b2;
+
+	PAIR(&p, SOCK_SEQPACKET);
+	PAIR(&q, SOCK_STREAM);
+	CHECK(buf = vt_alloc("system", SZ));
+	CHECK(lp = vt_map(buf, VSHMEM_ACCESS_RW));
+	vt_fill(lp, SZ, 51);
+	CHECK_EQ(vshmem_offer_send(p.lender, buf, NULL, &o1), 0);
+	CHECK_EQ(vshmem_offer_send(q.lender, buf, NULL, &o2), 0);
+	CHECK(i1 = vt_recv_offer(p.borrower));
+	CHECK(i2 = vt_recv_offer(q.borrower));
+	CHECK(b1 = vt_map(vshmem_incoming_get_buf(i1), VSHMEM_ACCESS_RW));
+	CHECK(b2 = vt_map(vshmem_incoming_get_buf(i2), VSHMEM_ACCESS_READ));
+	TRY(vt_check(b2, SZ, 51));
+	vt_fill(b1, SZ, 52);
+	TRY(vt_check(b2, SZ, 52));
+	CHECK_EQ(vshmem_incoming_release(i1), 0);
+	CHECK_EQ(vshmem_incoming_release(i2), 0);
+	vshmem_incoming_free(i1);
+	vshmem_incoming_free(i2);
+	CHECK_EQ(vshmem_offer_wait_release(o1, 10000), 0);
+	CHECK_EQ(vshmem_offer_wait_release(o2, 10000), 0);
+	TRY(vt_check(lp, SZ, 52));
+	vshmem_offer_free(o1);
+	vshmem_offer_free(o2);
+	vshmem_buf_close(buf);
+	vt_pair_close(&p);
+	vt_pair_close(&q);
+	return 0;
+}
+
+static const struct vt_case cases[] = {
+	{ "share_round_trip_seqpacket", share_round_trip_seqpacket },
+	{ "share_round_trip_stream", share_round_trip_stream },
+	{ "share_two_process_seqpacket", share_two_process_seqpacket },
+	{ "share_two_process_stream", share_two_process_stream },
+	{ "share_kind_matches_heap", share_kind_matches_heap },
+	{ "share_metadata", share_metadata },
+	{ "share_inline_data_seqpacket", share_inline_data_seqpacket },
+	{ "share_inline_data_stream", share_inline_data_stream },
+	{ "share_readonly", share_readonly },
+	{ "share_reclaim", share_reclaim },
+	{ "share_clear", share_clear },
+	{ "share_same_buffer_twice", share_same_buffer_twice },
+};
+
+VT_MAIN(cases)
