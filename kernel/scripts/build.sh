@@ -26,6 +26,7 @@ done
 arch_vars "$arch"
 need make gcc bc bison flex "${KCROSS}gcc"
 ensure_prepared >/dev/null
+lock_tree
 
 B=$(build_dir "$arch" "$debug")
 mkdir -p "$B"

@@ -8,6 +8,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 need perl
 ensure_prepared >/dev/null
+lock_tree
 
 if [ $# -gt 0 ]; then
 	patches=("$@")

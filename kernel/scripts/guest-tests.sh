@@ -43,6 +43,13 @@ if [ -f "$LIST" ]; then
 	done < <(sed -e 's/#.*//' -e 's/[[:space:]]*$//' "$LIST")
 fi
 
+# Build the kernel before taking the tree lock (build.sh may need prepare.sh).
+if [ -z "$kernel" ]; then
+	bargs=(--arch x86_64); [ "$debug" = 1 ] && bargs+=(--debug)
+	kernel=$("$KERNEL_DIR/scripts/build.sh" "${bargs[@]}" | tee /dev/stderr | tail -n1)
+fi
+ensure_headers
+lock_tree
 step "compiling ${#names[@]} guest test(s) statically..."
 declare -A built=()
 adds=()

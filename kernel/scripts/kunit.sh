@@ -25,6 +25,7 @@ need python3 make gcc
 KUNITCONFIG=$KERNEL_DIR/.kunitconfig
 [ -f "$KUNITCONFIG" ] || die "$KUNITCONFIG not found"
 ensure_prepared >/dev/null
+lock_tree
 [ -f "$PATCHED_DIR/.config" ] && die "$PATCHED_DIR has an in-tree .config: kunit.py needs a clean source tree (make mrproper there)"
 
 cc=gcc
@@ -32,6 +33,7 @@ command -v ccache >/dev/null 2>&1 && cc="ccache gcc"
 
 run_kunit() { # arch
 	local a=$1 bdir=$KCACHE/kunit-$1 log=$KCACHE/kunit-$1.log
+	shift
 	local args=(run --kunitconfig="$KUNITCONFIG" --build_dir="$bdir" --jobs="$JOBS" --timeout=300)
 	args+=(--make_options="CC=$cc")
 	[ "$a" != um ] && args+=(--arch="$a" --qemu_args="-accel tcg")

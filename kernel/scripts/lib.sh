@@ -91,6 +91,16 @@ ensure_prepared() {
 	fi
 }
 
+# Hold a shared lock on the patched tree for the rest of this process (and
+# its children): prepare.sh waits for it before re-creating the tree, so a
+# running build never sees its source tree vanish. Call ensure_prepared
+# first: prepare.sh must not run while this process holds the lock.
+lock_tree() {
+	exec 7>"$KCACHE/.tree.lock"
+	flock -s 7
+	[ -f "$PATCHED_STAMP" ] || die "the patched tree is being re-created; run again"
+}
+
 # ARCH -> kbuild ARCH, cross compiler prefix, image
 arch_vars() {
 	case "$1" in

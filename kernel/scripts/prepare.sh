@@ -62,6 +62,12 @@ if [ "$force" = 0 ] && [ -f "$PATCHED_STAMP" ] && [ "$(cat "$PATCHED_STAMP")" = 
 	exit 0
 fi
 
+# Wait until no build/test uses the current patched tree (they hold a shared lock).
+exec 6>"$KCACHE/.tree.lock"
+if ! flock -x -n 6; then
+	step "waiting for running builds/tests to release the patched tree..."
+	flock -x 6
+fi
 step "creating patched tree ($npatches patches)..."
 rm -f "$PATCHED_STAMP" "$KCACHE/patched.files"
 if [ -e "$PATCHED_DIR" ]; then

@@ -59,7 +59,7 @@ file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked' || [ ! -x /usr/bin/
 
 if [ -z "$kernel" ]; then
 	args=(--arch "$arch"); [ "$debug" = 1 ] && args+=(--debug)
-	kernel=$("$KERNEL_DIR/scripts/build.sh" "${args[@]}" | tail -n1)
+	kernel=$("$KERNEL_DIR/scripts/build.sh" "${args[@]}" | tee /dev/stderr | tail -n1)
 fi
 [ -f "$kernel" ] || die "kernel image $kernel not found"
 

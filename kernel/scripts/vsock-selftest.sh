@@ -32,7 +32,13 @@ while [ $# -gt 0 ]; do
 	shift
 done
 need gcc
+# Build the kernel before taking the tree lock (build.sh may need prepare.sh).
+if [ -z "$kernel" ]; then
+	bargs=(--arch x86_64); [ "$debug" = 1 ] && bargs+=(--debug)
+	kernel=$("$KERNEL_DIR/scripts/build.sh" "${bargs[@]}" | tee /dev/stderr | tail -n1)
+fi
 ensure_headers
+lock_tree
 
 src=$PATCHED_DIR/tools/testing/vsock
 out=$KCACHE/bin
