@@ -236,34 +236,65 @@ static int err_ebusy_already_lent(void)
 	return 0;
 }
 
-/* ENOTCONN: caps of a listener; an offer once the peer is gone; offers of
- * a closed channel. */
+/* ENOTCONN: a socket without a connection (a listener; a fresh vsock
+ * socket adopted as a channel), and the offers of a closed channel. */
 static int err_enotconn(void)
 {
 	struct vshmem_offer *o = NULL, *live = NULL;
+	struct vshmem_channel *unconn = NULL;
 	struct vshmem_buf *buf;
 	struct vt_pair p;
 	uint64_t caps;
 	long long out0 = vt_stat("outstanding");
-	int ret;
+	int fd;
 
 	PAIR(&p, SOCK_SEQPACKET);
 	CHECK_EQ(vshmem_channel_get_caps(p.listener, &caps), -ENOTCONN);
 	CHECK(buf = vt_alloc("system", SZ));
+	fd = socket(AF_VSOCK, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	CHECK(fd >= 0);
+	CHECK_EQ(vshmem_channel_adopt(fd, NULL, &unconn), 0);
+	CHECK_EQ(vshmem_channel_get_caps(unconn, &caps), -ENOTCONN);
+	CHECK_EQ(vshmem_offer_send(unconn, buf, NULL, &o), -ENOTCONN);
+	CHECK(!o);
+	vshmem_channel_close(unconn);
+	close(fd);
+
+	CHECK_EQ(vshmem_offer_send(p.lender, buf, NULL, &live), 0);
+	vshmem_channel_close(p.lender);		/* takes the offer back */
+	p.lender = NULL;
+	CHECK_EQ(vshmem_offer_reclaim(live), -ENOTCONN);
+	CHECK_EQ(vshmem_offer_wait_release(live, 100), -ENOTCONN);
+	vshmem_offer_free(live);
+	TRY(vt_wait_outstanding(out0));
+	vshmem_buf_close(buf);
+	vt_pair_close(&p);
+	return 0;
+}
+
+/* The peer closed: an offer fails (EPIPE, as any send to a closed
+ * stream; ENOTCONN once the connection is reset) and nothing is held. */
+static int err_peer_closed(void)
+{
+	struct vshmem_offer *o = NULL, *live = NULL;
+	struct vshmem_buf *buf;
+	struct vt_pair p;
+	long long out0 = vt_stat("outstanding");
+	int ret;
+
+	PAIR(&p, SOCK_STREAM);
+	CHECK(buf = vt_alloc("lend", SZ));
 	CHECK_EQ(vshmem_offer_send(p.lender, buf, NULL, &live), 0);
 	vshmem_channel_close(p.borrower);	/* gives the offer back */
 	p.borrower = NULL;
-	usleep(100 * 1000);
+	CHECK_EQ(vshmem_offer_wait_release(live, 10000), 0);
+	vshmem_offer_free(live);
 	ret = vshmem_offer_send(p.lender, buf, NULL, &o);
-	if (ret != -ENOTCONN)
-		vt_diag("offer after the peer closed: %d (%s)", ret, strerror(-ret));
-	CHECK_EQ(ret, -ENOTCONN);
+	vt_diag("offer after the peer closed: %d (%s)", ret, strerror(-ret));
+	CHECK(ret == -EPIPE || ret == -ENOTCONN);
 	CHECK(!o);
 	TRY(vt_wait_outstanding(out0));
-	vshmem_channel_close(p.lender);
-	p.lender = NULL;
-	CHECK_EQ(vshmem_offer_reclaim(live), -ENOTCONN);
-	vshmem_offer_free(live);
+	CHECK(vt_map(buf, VSHMEM_ACCESS_RW));	/* not lent */
 	vshmem_buf_close(buf);
 	vt_pair_close(&p);
 	return 0;
@@ -335,6 +366,7 @@ static const struct vt_case cases[] = {
 	{ "err_enoent_unknown_id", err_enoent_unknown_id },
 	{ "err_ebusy_already_lent", err_ebusy_already_lent },
 	{ "err_enotconn", err_enotconn },
+	{ "err_peer_closed", err_peer_closed },
 	{ "err_e2big_opts", err_e2big_opts },
 	{ "err_no_fd_leak", err_no_fd_leak },
 };

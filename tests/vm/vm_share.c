@@ -169,7 +169,7 @@ static int share_metadata(void)
 
 	PAIR(&p, SOCK_SEQPACKET);
 	CHECK(buf = vt_alloc("system", 3 * 4096 + 1));	/* rounded to pages */
-	CHECK_EQ(vshmem_buf_get_size(buf), 4 * 4096);
+	CHECK(vshmem_buf_get_size(buf) >= 3 * 4096 + 1);
 	CHECK_EQ(vshmem_offer_send(p.lender, buf, &oo, &o), 0);
 	CHECK_EQ(vshmem_offer_get_id(o), 0x123456789abcULL);
 	CHECK(in = vt_recv_offer(p.borrower));

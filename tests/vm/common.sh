@@ -1,0 +1,54 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Build helpers shared by tests/vm/run.sh and tests/demo.sh. Sourced after
+# kernel/scripts/lib.sh (which gives VSHMEM_CACHE, step, info, die...).
+
+# vm_build_lib ROOT: libvshmem, test_kernel and the example tools, fully
+# static, in a meson build dir of the cache (one per checkout, since meson
+# records the source path). Sets VM_B.
+vm_build_lib() {
+	local root=$1 t0
+	VM_B=$VSHMEM_CACHE/build-vm-$(printf '%s' "$root" | sha256sum | cut -c1-12)
+	step "building libvshmem statically in $VM_B..."
+	t0=$(now)
+	mkdir -p "$VSHMEM_CACHE"
+	if [ ! -f "$VM_B/build.ninja" ]; then
+		rm -rf "$VM_B"
+		meson setup "$VM_B" "$root" -Ddefault_library=static -Dstatic-examples=true \
+			-Dman-pages=false -Dliburing=enabled > "$VSHMEM_CACHE/build-vm.setup.log" 2>&1 ||
+			{ cat "$VSHMEM_CACHE/build-vm.setup.log" >&2; die "meson setup failed"; }
+	fi
+	meson compile -C "$VM_B" examples/vshmem-offer examples/vshmem-accept \
+		tests/unit/test_kernel > "$VM_B/compile.log" 2>&1 ||
+		{ tail -n 40 "$VM_B/compile.log" >&2; die "meson compile failed (log: $VM_B/compile.log)"; }
+	info "libvshmem, test_kernel, vshmem-offer, vshmem-accept ($(elapsed "$t0"))"
+}
+
+# vm_build_prog ROOT SRC OUT: one in-guest C program of tests/vm, static,
+# against the library of vm_build_lib (rebuilt when it or its inputs changed).
+vm_build_prog() {
+	local root=$1 src=$2 out=$3
+	if [ ! -x "$out" ] || [ "$src" -nt "$out" ] ||
+	   [ "$root/tests/vm/vmtest.h" -nt "$out" ] || [ "$VM_B/lib/libvshmem.a" -nt "$out" ]; then
+		gcc -static -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+			-I "$root/include" -I "$VM_B/include" -o "$out" "$src" \
+			"$VM_B/lib/libvshmem.a" -luring ||
+			die "compiling $src failed"
+	fi
+}
+
+# vm_kernel ROOT DEBUG(0|1): the patched kernel image from
+# kernel/scripts/build.sh (cached there); progress is shown indented.
+# Sets VM_KERNEL.
+vm_kernel() {
+	local root=$1 debug=$2 kout t0 args=()
+	[ "$debug" = 1 ] && args+=(--debug)
+	step "getting the patched kernel (kernel/scripts/build.sh ${args[*]})..."
+	t0=$(now)
+	kout=$(mktemp)
+	"$root/kernel/scripts/build.sh" "${args[@]}" | tee "$kout" | sed 's/^/    /'
+	VM_KERNEL=$(tail -n1 "$kout")
+	rm -f "$kout"
+	[ -f "$VM_KERNEL" ] || die "build.sh gave no kernel image"
+	info "kernel ready: $VM_KERNEL ($(elapsed "$t0"))"
+}
