@@ -40,7 +40,7 @@ fi
 guest=$(mktemp "${TMPDIR:-/tmp}/vshmem-demo.XXXXXX.sh")
 trap 'rm -f "$guest"' EXIT
 cat > "$guest" <<'GUEST'
-set -e
+set -e -o pipefail
 echo
 echo "================================================================"
 echo " libvshmem demo, in a QEMU guest running $(uname -r)"
@@ -60,9 +60,10 @@ for kind in share lend; do
 	i=0
 	while ! grep -q listening /tmp/accept.log && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 	rc=0
-	vshmem-offer --kind=$kind --size=64M 1:5000 | sed 's/^/  [offer ] /' || rc=1
+	# (the tools' progress lines, "...NN%", are left out)
+	vshmem-offer --kind=$kind --size=64M 1:5000 2>&1 | grep -v '[0-9]%$' | sed 's/^/  [offer ] /' || rc=1
 	wait $pid || rc=1
-	sed 's/^/  [accept] /' /tmp/accept.log
+	grep -v '[0-9]%$' /tmp/accept.log | sed 's/^/  [accept] /'
 	[ $rc = 0 ] || { echo "the $kind session failed"; exit 1; }
 done
 echo

@@ -56,6 +56,7 @@ static int borrower(void *arg, int sync)
 		void *m;
 		int n;
 
+		TRY(vt_wait_byte(sync, 'G', 60));	/* keeps the output in order */
 		n = vshmem_channel_recv(ch, msg, sizeof(msg) - 1, &ro, &in);
 		EXPECT(n >= 0 && in, "no offer received (%d)", n);
 		SAY("borrower", "received offer id %llu: kind %s, %llu bytes, its own dma-buf fd %d; message \"%s\"",
@@ -86,6 +87,7 @@ static int borrower(void *arg, int sync)
 		EXPECT(vshmem_incoming_release(in) == 0, "release");
 		SAY("borrower", "released it (RELINQUISH); its mapping is gone");
 		vshmem_incoming_free(in);
+		TRY(vt_send_byte(sync, 'D'));
 	}
 	vshmem_channel_close(ch);
 	vshmem_channel_close(l);
@@ -136,6 +138,7 @@ static int offer_one(struct vshmem_channel *ch, int sync, const char *heap,
 		EXPECT(sig == 0, "the lender lost access to a shared buffer");
 		SAY("lender", "can still read its buffer while it is shared: yes");
 	}
+	TRY(vt_send_byte(sync, 'G'));
 	TRY(vt_wait_byte(sync, 'W', 60));
 	if (lend) {
 		EXPECT(vt_read_sig(lp) == SIGBUS, "lent buffer readable while borrowed");
@@ -147,6 +150,7 @@ static int offer_one(struct vshmem_channel *ch, int sync, const char *heap,
 		SAY("lender", "sees the borrower's write at once: \"%s\"", text);
 	}
 	TRY(vt_send_byte(sync, 'R'));
+	TRY(vt_wait_byte(sync, 'D', 60));
 	EXPECT(vshmem_offer_wait_release(o, 30000) == 0, "wait for release");
 	SAY("lender", "got RELINQUISH for id %llu: the buffer is back; kernel: %s",
 	    (unsigned long long)vshmem_offer_get_id(o), counters());
