@@ -150,6 +150,9 @@ vrc=${PIPESTATUS[0]}
 set -e
 t_guest=$(elapsed "$t0")
 console=$(sed -n 's/.*console log: \(\/[^ ;)]*\).*/\1/p' "$out" | tail -n1)
+# vm-run.sh repeats the end of the console when the guest did not finish:
+# parse the guest's output only up to there, or cases would count twice.
+guest_out=$(sed '/^--- last lines of the console log:/,$d' "$out")
 
 # ---- 5. one TAP stream
 tap=$(mktemp)
@@ -164,8 +167,8 @@ emit() { # status name [comment]
 	esac >> "$tap"
 }
 for p in "${PROGS[@]}"; do
-	lines=$(sed -n "s/^$p: //p" "$out" | tr -d '\r')
-	prc=$(sed -nE "s/^@@ END $p rc=([0-9]+)\$/\1/p" "$out" | tail -n1)
+	lines=$(sed -n "s/^$p: //p" <<<"$guest_out" | tr -d '\r')
+	prc=$(sed -nE "s/^@@ END $p rc=([0-9]+)\$/\1/p" <<<"$guest_out" | tail -n1)
 	why="the program $([ -z "$prc" ] && echo 'did not finish' || echo "exited $prc")"
 	declare -A seen=()
 	# results: "ok N desc[ # comment]" / "not ok N desc[ # comment]"

@@ -34,6 +34,8 @@ static int lend_round_trip(int type, unsigned int flags, bool reclaim)
 	struct vshmem_buf *buf;
 	struct vt_pair p;
 	void *lp, *bp;
+	int fds0 = vt_fd_count();
+	long long out0 = vt_stat("outstanding");
 
 	PAIR(&p, type);
 	CHECK(buf = vt_alloc("lend", SZ));
@@ -71,6 +73,8 @@ static int lend_round_trip(int type, unsigned int flags, bool reclaim)
 	vshmem_offer_free(o);
 	vshmem_buf_close(buf);
 	vt_pair_close(&p);
+	CHECK_EQ(vt_fd_count(), fds0);	/* no fd left behind */
+	TRY(vt_wait_outstanding(out0));
 	return 0;
 }
 

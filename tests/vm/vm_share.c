@@ -18,6 +18,8 @@ static int share_round_trip(int type)
 	struct vshmem_offer *o = NULL;
 	struct vshmem_incoming *in;
 	void *lp, *bp;
+	int fds0 = vt_fd_count();
+	long long out0 = vt_stat("outstanding");
 
 	PAIR(&p, type);
 	CHECK(buf = vt_alloc("system", SZ));
@@ -43,6 +45,8 @@ static int share_round_trip(int type)
 	vshmem_offer_free(o);
 	vshmem_buf_close(buf);
 	vt_pair_close(&p);
+	CHECK_EQ(vt_fd_count(), fds0);	/* no fd left behind */
+	TRY(vt_wait_outstanding(out0));
 	return 0;
 }
 
