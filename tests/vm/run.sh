@@ -124,6 +124,20 @@ per_prog=$(( timeout_s / 2 ))
 	echo 'echo "guest: $(uname -r), $(grep -c ^processor /proc/cpuinfo) CPU(s) online, $(sed -n "s/MemTotal: *//p" /proc/meminfo)"'
 	echo 'echo "guest: heaps: $(ls /dev/dma_heap | tr "\n" " ")"'
 	echo 'fails=0'
+	if [ "$debug" = 1 ]; then
+		# the debug kernel must really have its checkers on, or a clean run
+		# would prove nothing
+		cat <<'G'
+echo "@@ BEGIN debug-kernel"
+{
+echo 1..3
+if dmesg | grep -q 'KernelAddressSanitizer initialized'; then echo "ok 1 kasan"; else echo "not ok 1 kasan"; fi
+if [ -e /sys/kernel/debug/kmemleak ]; then echo "ok 2 kmemleak"; else echo "not ok 2 kmemleak"; fi
+if [ -e /proc/lockdep ]; then echo "ok 3 lockdep"; else echo "not ok 3 lockdep"; fi
+} | sed 's/^/debug-kernel: /'
+echo "@@ END debug-kernel rc=0"
+G
+	fi
 	for p in "${PROGS[@]}"; do
 		cat <<G
 echo "@@ BEGIN $p"
@@ -155,6 +169,10 @@ console=$(sed -n 's/.*console log: \(\/[^ ;)]*\).*/\1/p' "$out" | tail -n1)
 guest_out=$(sed '/^--- last lines of the console log:/,$d' "$out")
 
 # ---- 5. one TAP stream
+if [ "$debug" = 1 ]; then
+	PROGS=(debug-kernel "${PROGS[@]}")
+	expected[debug-kernel]=$(printf 'kasan\nkmemleak\nlockdep\n')
+fi
 tap=$(mktemp)
 pass=0 fail=0 skip=0 notrun=0 num=0
 emit() { # status name [comment]
