@@ -455,9 +455,47 @@ static bool test_peek(void)
 	return true;
 }
 
+/* SOCK_STREAM: an offer's bytes are a record, read apart from the rest. */
+static bool test_stream_records(void)
+{
+	static const char body[] = "inline bytes that come with the offer";
+	struct vsock_shmem in;
+	char data[64] = "";
+	int a, b, buf;
+	bool got;
+
+	CHECK(socket_pair(SOCK_STREAM, PORT_BASE + 11, &a, &b));
+	buf = heap_alloc(4096);
+	CHECK(buf >= 0);
+	CHECK(send(a, "before", 6, 0) == 6);
+	CHECK(offer(a, buf, 40, 0, body, sizeof(body)) == (ssize_t)sizeof(body));
+	CHECK(send(a, "after", 5, 0) == 5);
+	CHECK(offer(a, buf, 41, 0, "next", 4) == 4);
+	usleep(100000);	/* let everything arrive: no read may merge */
+
+	CHECK(recv_shmem(b, data, sizeof(data), MSG_WAITALL, &in, &got, NULL) == 6);
+	CHECK(!got && !memcmp(data, "before", 6));
+	/* A small buffer: the rest of the record comes next, alone. */
+	CHECK(recv_shmem(b, data, 10, 0, &in, &got, NULL) == 10 && got);
+	CHECK(in.id == 40 && !memcmp(data, body, 10));
+	close(in.fd);
+	CHECK(recv_shmem(b, data, sizeof(data), MSG_WAITALL, &in, &got, NULL) ==
+	      (ssize_t)sizeof(body) - 10 && !got);
+	CHECK(!memcmp(data, body + 10, sizeof(body) - 10));
+	CHECK(recv_shmem(b, data, sizeof(data), 0, &in, &got, NULL) == 5 && !got);
+	CHECK(!memcmp(data, "after", 5));
+	CHECK(recv_shmem(b, data, sizeof(data), 0, &in, &got, NULL) == 4 && got);
+	CHECK(in.id == 41 && !memcmp(data, "next", 4));
+	close(in.fd);
+	close(buf);
+	close(a);
+	close(b);
+	return true;
+}
+
 int main(void)
 {
-	printf("TAP version 13\n1..11\n");
+	printf("TAP version 13\n1..12\n");
 	report(test_caps(), "caps: loopback reports TYPE_LOCAL and SHARE");
 	report(test_two_process_share(SOCK_SEQPACKET, PORT_BASE + 1),
 	       "share round trip between two processes (SOCK_SEQPACKET)");
@@ -471,5 +509,6 @@ int main(void)
 	report(test_readonly(), "READONLY: the borrower maps it read-only");
 	report(test_hostile_cmsgs(), "malformed control messages and non-dma-buf fds are refused");
 	report(test_peek(), "MSG_PEEK reports an offer without an fd");
+	report(test_stream_records(), "SOCK_STREAM: an offer's bytes are a record of their own");
 	return failed ? 1 : 0;
 }
