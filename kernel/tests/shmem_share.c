@@ -258,12 +258,6 @@ static bool test_bad_requests(void)
 /* CLEAR on a shared buffer: zeroed before the lender hears it is back. */
 static bool test_share_clear(void)
 {
-	struct vsock_shmem req = {
-		.subop = VSOCK_SHMEM_SUBOP_OFFER,
-		.type = VSOCK_SHMEM_TYPE_LOCAL,
-		.id = 11,
-		.flags = VSOCK_SHMEM_F_CLEAR,
-	};
 	struct vsock_shmem in;
 	uint8_t *mine;
 	int a, b, buf;
@@ -271,14 +265,9 @@ static bool test_share_clear(void)
 	bool got;
 
 	CHECK(socket_pair(SOCK_SEQPACKET, PORT_BASE + 7, &a, &b));
-	buf = heap_alloc(BUF_SIZE);
-	CHECK(buf >= 0);
-	mine = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
+	mine = offer_filled(a, b, "system", BUF_SIZE, 11, VSOCK_SHMEM_F_CLEAR, 5,
+			    &buf, &in);
 	CHECK(mine != MAP_FAILED);
-	fill(mine, BUF_SIZE, 5);
-	req.fd = buf;
-	CHECK(send_shmem(a, &req, "c", 1) == 1);
-	CHECK(recv_shmem(b, data, sizeof(data), 0, &in, &got, NULL) == 1 && got);
 	CHECK(in.kind == VSOCK_SHMEM_KIND_SHARE && in.flags == VSOCK_SHMEM_F_CLEAR);
 	CHECK(check(mine, BUF_SIZE, 5));	/* shared: still there */
 	CHECK(end_offer(b, VSOCK_SHMEM_SUBOP_RELINQUISH, 11) == 0);
@@ -296,27 +285,14 @@ static bool test_share_clear(void)
 /* READONLY: the borrower can map it for reading only. */
 static bool test_readonly(void)
 {
-	struct vsock_shmem req = {
-		.subop = VSOCK_SHMEM_SUBOP_OFFER,
-		.type = VSOCK_SHMEM_TYPE_LOCAL,
-		.id = 12,
-		.flags = VSOCK_SHMEM_F_READONLY,
-	};
 	struct vsock_shmem in;
 	uint8_t *mine, *theirs;
 	int a, b, buf;
-	char data[4];
-	bool got;
 
 	CHECK(socket_pair(SOCK_SEQPACKET, PORT_BASE + 8, &a, &b));
-	buf = heap_alloc(BUF_SIZE);
-	CHECK(buf >= 0);
-	mine = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
+	mine = offer_filled(a, b, "system", BUF_SIZE, 12, VSOCK_SHMEM_F_READONLY, 6,
+			    &buf, &in);
 	CHECK(mine != MAP_FAILED);
-	fill(mine, BUF_SIZE, 6);
-	req.fd = buf;
-	CHECK(send_shmem(a, &req, "r", 1) == 1);
-	CHECK(recv_shmem(b, data, sizeof(data), 0, &in, &got, NULL) == 1 && got);
 	CHECK((fcntl(in.fd, F_GETFL) & O_ACCMODE) == O_RDONLY);
 	CHECK(mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, in.fd, 0) ==
 	      MAP_FAILED && errno == EACCES);

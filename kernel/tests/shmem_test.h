@@ -262,6 +262,42 @@ static inline long long stat_value(const char *name)
 	return -1;
 }
 
+/*
+ * Allocate @size bytes from @heap, fill them with pattern @seed, offer them
+ * over @a with @flags and one data byte, and receive the offer on @b into
+ * @in. Returns the lender's mapping (MAP_FAILED on failure) and the
+ * lender's dma-buf fd in @buf.
+ */
+static inline uint8_t *offer_filled(int a, int b, const char *heap, size_t size,
+				    uint64_t id, uint32_t flags, unsigned int seed,
+				    int *buf, struct vsock_shmem *in)
+{
+	struct vsock_shmem req = {
+		.subop = VSOCK_SHMEM_SUBOP_OFFER,
+		.type = VSOCK_SHMEM_TYPE_LOCAL,
+		.id = id,
+		.flags = flags,
+	};
+	uint8_t *p;
+	char data;
+	bool got;
+
+	*buf = heap_alloc_from(heap, size);
+	if (*buf < 0)
+		return MAP_FAILED;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, *buf, 0);
+	if (p == MAP_FAILED)
+		return p;
+	fill(p, size, seed);
+	req.fd = *buf;
+	if (send_shmem(a, &req, "o", 1) != 1 ||
+	    recv_shmem(b, &data, 1, 0, in, &got, NULL) != 1 || !got) {
+		munmap(p, size);
+		return MAP_FAILED;
+	}
+	return p;
+}
+
 static sigjmp_buf fault_jmp;
 
 static inline void on_sigbus(int sig __attribute__((unused)))
