@@ -5,7 +5,8 @@
  * that delivers an offer also returns the bytes of a later, separate
  * send() (docs/design.md 8.2: "on SOCK_STREAM never bytes sent before or
  * after it in other calls"). SOCK_SEQPACKET is right. Not part of the
- * suite; run in the guest:
+ * suite. Fixed by commit 9c81cbd (an offer's data bytes are a record on
+ * SOCK_STREAM); kept to check a regression by hand, in the guest:
  *   gcc -static -isystem ~/.cache/libvshmem/kernel/headers/include \
  *       -o stream_boundary stream_record_boundary.c
  *   kernel/scripts/vm-run.sh --add stream_boundary -- stream_boundary stream
