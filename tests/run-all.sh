@@ -6,6 +6,9 @@
 #   uapi      tests/check-uapi-sync.sh (library uapi copy == kernel series)
 #   kernel    kernel/scripts/test.sh (checkpatch, W=1 builds for x86_64 and
 #             arm64, KUnit, the in-guest tests, upstream vsock_test)
+#   vm        tests/vm/run.sh: the library's integration suite, the CLIs and
+#             the dmabuf-heaps selftest in the QEMU guest
+#   vm-debug  the same on the debug kernel (KASAN, kmemleak, lockdep)
 # Every suite runs even if an earlier one failed; the exit status is
 # non-zero if any failed.
 #
@@ -17,7 +20,7 @@ skip=,
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--skip) skip+="${2:?--skip needs a suite list},"; shift ;;
-	-h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,15p' "$0"; exit 0 ;;
 	*) echo "unknown option '$1'" >&2; exit 2 ;;
 	esac
 	shift
@@ -49,6 +52,8 @@ suite() { # name command...
 suite library "$root/tests/run-library-tests.sh"
 suite uapi "$root/tests/check-uapi-sync.sh"
 suite kernel "$root/kernel/scripts/test.sh"
+suite vm "$root/tests/vm/run.sh"
+suite vm-debug "$root/tests/vm/run.sh" --debug
 
 printf '\n######## summary\n'
 for i in "${!names[@]}"; do
