@@ -41,6 +41,7 @@ VSHMEM_API int vshmem_buf_alloc(struct vshmem_heap *heap, size_t size,
 	};
 	const char *name;
 	struct vshmem_buf *buf;
+	uint64_t real_size;
 	int ret;
 
 	if (!heap || !ret_buf || size == 0)
@@ -55,7 +56,10 @@ VSHMEM_API int vshmem_buf_alloc(struct vshmem_heap *heap, size_t size,
 	ret = vshmem_sys_ioctl(heap->fd, DMA_HEAP_IOCTL_ALLOC, &data);
 	if (ret < 0)
 		return vshmem_err(ret);
-	buf = vshmem_buf_wrap((int)data.fd, data.len, heap->kind);
+	/* Heaps round up to whole pages: report what the buffer really is. */
+	if (vshmem_sys_fd_size((int)data.fd, &real_size) < 0 || real_size < size)
+		real_size = data.len;
+	buf = vshmem_buf_wrap((int)data.fd, real_size, heap->kind);
 	if (!buf) {
 		vshmem_sys_close((int)data.fd);
 		return vshmem_err(-ENOMEM);

@@ -176,8 +176,9 @@ static int fake_ioctl(int fd, unsigned long req, void *arg)
 			return -ENOTTY;
 		if (d->fd_flags != (O_RDWR | O_CLOEXEC) || d->heap_flags)
 			return -EINVAL;
-		d->len = (d->len + 4095) & ~(uint64_t)4095;
-		d->fd = (uint32_t)fake_new_fd(FK_DMABUF, d->len);
+		/* Like the kernel: whole pages, and len is not written back. */
+		d->fd = (uint32_t)fake_new_fd(FK_DMABUF,
+					      (d->len + 4095) & ~(uint64_t)4095);
 		return 0;
 	}
 	if (req == DMA_BUF_IOCTL_SYNC) {

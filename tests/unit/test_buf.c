@@ -20,6 +20,11 @@ static void test_alloc(void **state)
 	assert_string_equal(fake.name, "frame");
 	vshmem_buf_close(buf);
 	vshmem_buf_close(NULL);
+	/* Without the fd's size, the size asked for is what is known. */
+	fake_fail(FAKE_FD_SIZE, EIO, 0);
+	assert_int_equal(vshmem_buf_alloc(heap, 5000, NULL, &buf), 0);
+	assert_int_equal(vshmem_buf_get_size(buf), 5000);
+	vshmem_buf_close(buf);
 	vshmem_heap_close(heap);
 }
 
