@@ -196,13 +196,8 @@ static bool test_reclaim_lent(void)
 	bool got;
 
 	CHECK(socket_pair(SOCK_STREAM, PORT_BASE + 3, &a, &b));
-	buf = heap_alloc_from("lend", LEND_SIZE);
-	CHECK(buf >= 0);
-	mine = mmap(NULL, LEND_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
+	mine = offer_filled(a, b, "lend", LEND_SIZE, 5, 0, 3, &buf, &in);
 	CHECK(mine != MAP_FAILED);
-	fill((uint8_t *)mine, LEND_SIZE, 3);
-	CHECK(offer(a, buf, 5, 0, "y", 1) == 1);
-	CHECK(recv_shmem(b, data, sizeof(data), 0, &in, &got, NULL) == 1 && got);
 	theirs = mmap(NULL, LEND_SIZE, PROT_READ, MAP_SHARED, in.fd, 0);
 	CHECK(theirs != MAP_FAILED && theirs[0] == pattern(0, 3));
 	CHECK(read_faults(mine));
