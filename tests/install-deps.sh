@@ -11,9 +11,22 @@ list_of() { # file variable
 }
 packages="$(list_of "$root/tests/run-library-tests.sh" LIBRARY_APT_PACKAGES)"
 packages+=" $(list_of "$root/kernel/scripts/lib.sh" KERNEL_APT_PACKAGES)"
+packages+=" $(list_of "$root/kernel/scripts/ffa-firmware.sh" FFA_APT_PACKAGES)"
 # checkpatch.pl's SPDX check runs the system python with these modules.
 packages+=" python3-ply python3-git"
 packages=$(tr ' ' '\n' <<<"$packages" | sed '/^$/d' | sort -u | tr '\n' ' ')
+
+sudo=
+[ "$(id -u)" = 0 ] || sudo=sudo
+export DEBIAN_FRONTEND=noninteractive
+
+# The arm64 guest's busybox is Debian's busybox-static:arm64, downloaded
+# (not installed) by kernel/scripts/vm-run-ffa.sh: apt must know arm64.
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+	echo "==> adding the arm64 architecture to apt (for busybox-static:arm64)"
+	$sudo dpkg --add-architecture arm64
+	$sudo apt-get update -q
+fi
 
 missing=()
 for p in $packages; do
@@ -26,8 +39,5 @@ if [ ${#missing[@]} = 0 ]; then
 fi
 
 echo "==> installing ${#missing[@]} Debian packages: ${missing[*]}"
-sudo=
-[ "$(id -u)" = 0 ] || sudo=sudo
-export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q
 $sudo apt-get install -y -q "${missing[@]}"

@@ -9,6 +9,8 @@
 #   vm        tests/vm/run.sh: the library's integration suite, the CLIs and
 #             the dmabuf-heaps selftest in the QEMU guest
 #   vm-debug  the same on the debug kernel (KASAN, kmemleak, lockdep)
+#   ffa       the arm64 guest behind a real FF-A SPMC (TF-A + OP-TEE, built
+#             from ../shared/ffa): Linux's arm_ffa driver finds OP-TEE
 # Every suite runs even if an earlier one failed; the exit status is
 # non-zero if any failed.
 #
@@ -20,7 +22,7 @@ skip=,
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--skip) skip+="${2:?--skip needs a suite list},"; shift ;;
-	-h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,17p' "$0"; exit 0 ;;
 	*) echo "unknown option '$1'" >&2; exit 2 ;;
 	esac
 	shift
@@ -54,6 +56,7 @@ suite uapi "$root/tests/check-uapi-sync.sh"
 suite kernel "$root/kernel/scripts/test.sh"
 suite vm "$root/tests/vm/run.sh"
 suite vm-debug "$root/tests/vm/run.sh" --debug
+suite ffa "$root/kernel/scripts/vm-run-ffa.sh" --script "$root/kernel/tests/ffa_probe.sh"
 
 printf '\n######## summary\n'
 for i in "${!names[@]}"; do

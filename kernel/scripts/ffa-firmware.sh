@@ -7,7 +7,8 @@
 # Usage: kernel/scripts/ffa-firmware.sh [--src DIR] [--force]
 #   --src DIR   pinned sources: tf-a-v2.15.0.tar.xz, optee_os-4.10.0.tar.xz,
 #               spmc_el1_manifest_virt.dts, SHA256SUMS
-#               (default $FFA_SRC, else ../shared/ffa next to the repository).
+#               (default $FFA_SRC, else ../shared/ffa next to the repository,
+#               else /work/shared/ffa).
 #               Without the local copy: the same tags are at
 #               https://github.com/ARM-software/arm-trusted-firmware (v2.15.0) and
 #               https://github.com/OP-TEE/optee_os (4.10.0).
@@ -24,7 +25,14 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 FFA_CACHE=$VSHMEM_CACHE/ffa
-src=${FFA_SRC:-$(cd "$REPO_DIR/.." && pwd)/shared/ffa}
+# The project's shared folder sits next to its working copy; a clone made
+# elsewhere (CI) finds it at its fixed place on the project's machines.
+src=${FFA_SRC:-}
+if [ -z "$src" ]; then
+	for src in "$(cd "$REPO_DIR/.." && pwd)/shared/ffa" /work/shared/ffa; do
+		[ -d "$src" ] && break
+	done
+fi
 force=0
 while [ $# -gt 0 ]; do
 	case "$1" in
