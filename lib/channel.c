@@ -57,6 +57,24 @@ static void vsock_addr(struct sockaddr_vm *sa, unsigned int cid,
 	sa->svm_port = port;
 }
 
+/* A socket of the type @opts ask for, and the address to use it with. */
+static int vsock_socket(const struct vshmem_channel_opts *opts,
+			unsigned int cid, unsigned int port,
+			struct sockaddr_vm *sa, int *ret_type)
+{
+	int type = sock_type_of(opts);
+	int fd;
+
+	if (type < 0)
+		return type;
+	fd = vshmem_sys_socket(AF_VSOCK, type);
+	if (fd < 0)
+		return fd;
+	vsock_addr(sa, cid, port);
+	*ret_type = type;
+	return fd;
+}
+
 VSHMEM_API int vshmem_channel_connect(unsigned int cid, unsigned int port,
 				      const struct vshmem_channel_opts *opts,
 				      struct vshmem_channel **ret_ch)
@@ -66,13 +84,9 @@ VSHMEM_API int vshmem_channel_connect(unsigned int cid, unsigned int port,
 
 	if (!ret_ch)
 		return vshmem_err(-EINVAL);
-	type = sock_type_of(opts);
-	if (type < 0)
-		return vshmem_err(type);
-	fd = vshmem_sys_socket(AF_VSOCK, type);
+	fd = vsock_socket(opts, cid, port, &sa, &type);
 	if (fd < 0)
 		return vshmem_err(fd);
-	vsock_addr(&sa, cid, port);
 	ret = vshmem_sys_connect(fd, (struct sockaddr *)&sa, sizeof(sa));
 	if (ret == 0)
 		ret = channel_new(fd, true, type, opts, ret_ch);
@@ -91,13 +105,9 @@ VSHMEM_API int vshmem_channel_listen(unsigned int cid, unsigned int port,
 
 	if (!ret_listener)
 		return vshmem_err(-EINVAL);
-	type = sock_type_of(opts);
-	if (type < 0)
-		return vshmem_err(type);
-	fd = vshmem_sys_socket(AF_VSOCK, type);
+	fd = vsock_socket(opts, cid, port, &sa, &type);
 	if (fd < 0)
 		return vshmem_err(fd);
-	vsock_addr(&sa, cid, port);
 	ret = vshmem_sys_bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	if (ret == 0)
 		ret = vshmem_sys_listen(fd, 16);
