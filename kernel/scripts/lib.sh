@@ -140,3 +140,39 @@ compile_guest() {
 	gcc -static ${GUEST_CFLAGS:--O2 -g -Wall -Wextra -Werror} -isystem "$HEADERS_DIR/include" -o "$out" "$src" "$@" ||
 		die "compiling guest program $src failed"
 }
+
+# The result of a guest run, from its console log: the command's exit code
+# (the VSHMEM-EXIT marker), 124 if the guest did not finish (timeout, panic,
+# no marker), 125 if the command passed but the kernel reported problems
+# (BUG, WARNING, KASAN, lockdep, kmemleak, ...) and ALLOW_SPLATS is 0.
+# Usage: guest_result LOG QEMU_EXIT TIMEOUT_S ALLOW_SPLATS T0
+guest_result() {
+	local log=$1 qrc=$2 timeout_s=$3 allow_splats=$4 t0=$5
+	local marker why rc splats
+
+	marker=$(grep -E '^VSHMEM-EXIT=[0-9]+$' "$log" | tail -n1 || true)
+	if [ -z "$marker" ]; then
+		why="no exit marker"
+		[ "$qrc" = 124 ] && why="timed out after ${timeout_s}s"
+		grep -q 'Kernel panic' "$log" && why="kernel panic"
+		echo "--- last lines of the console log:" >&2
+		tail -n 25 "$log" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' >&2
+		echo "ERROR: the guest did not finish ($why, qemu exit $qrc); console log: $log" >&2
+		return 124
+	fi
+	rc=${marker#VSHMEM-EXIT=}
+	splats=$(grep -nE 'BUG:|WARNING:|Oops|Kernel panic|KASAN|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|unreferenced object 0x|UBSAN:|general protection fault|list_(add|del) corruption' "$log" || true)
+	if [ -n "$splats" ]; then
+		echo "ERROR: kernel reported problems during the run (console log: $log):" >&2
+		head -n 20 <<<"$splats" >&2
+		if [ "$allow_splats" = 0 ] && [ "$rc" = 0 ]; then
+			rc=125
+		fi
+	fi
+	if [ "$rc" = 0 ]; then
+		step "guest command succeeded (VM run $(elapsed "$t0"))"
+	else
+		echo "ERROR: guest command failed with exit code $rc (VM run $(elapsed "$t0")); console log: $log" >&2
+	fi
+	return "$rc"
+}

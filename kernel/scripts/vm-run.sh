@@ -124,28 +124,6 @@ timeout -k 5 "$timeout_s" "${qemu[@]}" < /dev/null 2>&1 | tr -d '\r' | tee "$log
 qrc=${PIPESTATUS[0]}
 set -e
 
-marker=$(grep -E '^VSHMEM-EXIT=[0-9]+$' "$log" | tail -n1 || true)
-if [ -z "$marker" ]; then
-	why="no exit marker"
-	[ "$qrc" = 124 ] && why="timed out after ${timeout_s}s"
-	grep -q 'Kernel panic' "$log" && why="kernel panic"
-	echo "--- last lines of the console log:" >&2
-	tail -n 25 "$log" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' >&2
-	echo "ERROR: the guest did not finish ($why, qemu exit $qrc); console log: $log" >&2
-	exit 124
-fi
-rc=${marker#VSHMEM-EXIT=}
-splats=$(grep -nE 'BUG:|WARNING:|Oops|Kernel panic|KASAN|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|unreferenced object 0x|UBSAN:|general protection fault|list_(add|del) corruption' "$log" || true)
-if [ -n "$splats" ]; then
-	echo "ERROR: kernel reported problems during the run (console log: $log):" >&2
-	head -n 20 <<<"$splats" >&2
-	if [ "$allow_splats" = 0 ] && [ "$rc" = 0 ]; then
-		rc=125
-	fi
-fi
-if [ "$rc" = 0 ]; then
-	step "guest command succeeded (VM run $(elapsed "$t0"))"
-else
-	echo "ERROR: guest command failed with exit code $rc (VM run $(elapsed "$t0")); console log: $log" >&2
-fi
+rc=0
+guest_result "$log" "$qrc" "$timeout_s" "$allow_splats" "$t0" || rc=$?
 exit "$rc"
