@@ -9,6 +9,8 @@
  */
 #include <sys/mman.h>
 
+#include <poll.h>
+
 #include "vmtest.h"
 
 #define SZ (256 * 1024)
@@ -274,6 +276,14 @@ static int err_enotconn(void)
 
 /* The peer closed: an offer fails (EPIPE, as any send to a closed
  * stream; ENOTCONN once the connection is reset) and nothing is held. */
+/* Has the peer of @fd shut down its side (within 10 s)? */
+static bool peer_hung_up(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLRDHUP };
+
+	return poll(&pfd, 1, 10000) == 1 && (pfd.revents & (POLLRDHUP | POLLHUP));
+}
+
 static int err_peer_closed(void)
 {
 	struct vshmem_offer *o = NULL, *live = NULL;
@@ -289,6 +299,10 @@ static int err_peer_closed(void)
 	p.borrower = NULL;
 	CHECK_EQ(vshmem_offer_wait_release(live, 10000), 0);
 	vshmem_offer_free(live);
+	/* The relinquish comes before the peer's shutdown: wait for that too
+	 * (with two CPUs the lender can otherwise offer in between).
+	 */
+	CHECK(peer_hung_up(vshmem_channel_get_fd(p.lender)));
 	ret = vshmem_offer_send(p.lender, buf, NULL, &o);
 	vt_diag("offer after the peer closed: %d (%s)", ret, strerror(-ret));
 	CHECK(ret == -EPIPE || ret == -ENOTCONN);
