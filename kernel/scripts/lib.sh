@@ -176,3 +176,43 @@ guest_result() {
 	fi
 	return "$rc"
 }
+
+# Write the guest's /vshmem-cmd.sh (SCRIPT, or else COMMAND...) and /init in
+# the initramfs root ROOT: mount the usual filesystems, bring lo up, run the
+# command between the VSHMEM-START and VSHMEM-EXIT=<rc> console markers
+# (after a kmemleak scan when DEBUG is 1), then halt with HALT.
+# Usage: guest_init ROOT DEBUG HALT SCRIPT [COMMAND...]
+guest_init() {
+	local root=$1 debug=$2 halt=$3 script=$4
+	shift 4
+
+	if [ -n "$script" ]; then
+		cp "$script" "$root/vshmem-cmd.sh"
+	else
+		{ echo '#!/bin/sh'; printf '%q ' "$@"; echo; } > "$root/vshmem-cmd.sh"
+	fi
+	cat > "$root/init" <<INIT
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/root
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null || true
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tmpfs tmpfs /tmp
+ip link set lo up
+cd /tmp
+echo; echo VSHMEM-START
+sh /vshmem-cmd.sh
+rc=\$?
+if [ $debug = 1 ] && [ -w /sys/kernel/debug/kmemleak ]; then
+	echo "==> kmemleak scan (guest)"
+	echo scan > /sys/kernel/debug/kmemleak; sleep 6
+	echo scan > /sys/kernel/debug/kmemleak
+	cat /sys/kernel/debug/kmemleak
+fi
+echo VSHMEM-EXIT=\$rc
+$halt
+INIT
+	chmod +x "$root/init" "$root/vshmem-cmd.sh"
+}

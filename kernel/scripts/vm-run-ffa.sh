@@ -110,29 +110,7 @@ for a in "${adds[@]}"; do
 	mkdir -p "$root/$dst"
 	cp -a "$src" "$root/$dst/"
 done
-if [ -n "$script" ]; then
-	cp "$script" "$root/vshmem-cmd.sh"
-else
-	{ echo '#!/bin/sh'; printf '%q ' "$@"; echo; } > "$root/vshmem-cmd.sh"
-fi
-cat > "$root/init" <<'INIT'
-#!/bin/busybox sh
-/bin/busybox --install -s /bin
-export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/root
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev 2>/dev/null || true
-mount -t debugfs debugfs /sys/kernel/debug
-mount -t tmpfs tmpfs /tmp
-ip link set lo up
-cd /tmp
-echo; echo VSHMEM-START
-sh /vshmem-cmd.sh
-rc=$?
-echo VSHMEM-EXIT=$rc
-poweroff -f
-INIT
-chmod +x "$root/init" "$root/vshmem-cmd.sh"
+guest_init "$root" 0 "poweroff -f" "$script" "$@"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initramfs.cpio.gz"
 
 # --- machine, DTB with /chosen filled in
