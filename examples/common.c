@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,35 +42,48 @@ void error(int err, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* A plain number: decimal, 0x hex or 0 octal. strtoull() alone would also
+ * take leading blanks and a sign (" -1" is 2^64 - 1): refuse those. */
 int parse_u64(const char *s, uint64_t *ret)
 {
+	uint64_t v;
 	char *end;
 
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
 	errno = 0;
-	*ret = strtoull(s, &end, 0);
-	return (errno || end == s || *end || *s == '-') ? -EINVAL : 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s || *end)
+		return -EINVAL;
+	*ret = v;
+	return 0;
 }
 
+/* A number with an optional K, M or G; 0 and sizes past 2^64 - 1 are
+ * refused (not wrapped around). */
 int parse_size(const char *s, uint64_t *ret)
 {
 	static const char units[] = "KMG";
+	unsigned int shift = 0;
+	const char *u;
 	uint64_t v;
 	char *end;
-	const char *u;
 
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 0);
-	if (errno || end == s || *s == '-')
+	if (errno || end == s)
 		return -EINVAL;
 	if (*end) {
 		u = strchr(units, *end);
-		if (!u || end[1])
+		if (!u || !*u || end[1])
 			return -EINVAL;
-		v <<= 10 * (u - units + 1);
+		shift = 10 * (unsigned int)(u - units + 1);
 	}
-	if (!v)
+	if (!v || v > UINT64_MAX >> shift)
 		return -EINVAL;
-	*ret = v;
+	*ret = v << shift;
 	return 0;
 }
 

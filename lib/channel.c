@@ -113,7 +113,7 @@ VSHMEM_API int vshmem_channel_listen(unsigned int cid, unsigned int port,
 		ret = vshmem_sys_listen(fd, 16);
 	if (ret == 0)
 		ret = channel_new(fd, true, type, opts, &ch);
-	if (ret < 0) {
+	if (ret != 0) {		/* ch is set only when every step gave 0 */
 		vshmem_sys_close(fd);
 		return vshmem_err(ret);
 	}
@@ -310,7 +310,7 @@ int vshmem_channel_send_ctl(struct vshmem_channel *ch, struct msghdr *msg,
 		done += (size_t)n;
 		if (done >= total)
 			return 0;
-		if (n == 0)
+		if (n == 0 || !msg->msg_iovlen)	/* no progress, or no bytes */
 			return -EIO;
 		iov.iov_base = (char *)msg->msg_iov[0].iov_base + done;
 		iov.iov_len = total - done;

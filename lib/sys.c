@@ -109,7 +109,7 @@ static int cmp_names(const void *a, const void *b)
 
 int vshmem_sys_list_dir(const char *path, char ***ret_names)
 {
-	char **names = NULL, **tmp;
+	char **names = NULL, **tmp, *name;
 	size_t n = 0;
 	struct dirent *de;
 	DIR *dir;
@@ -133,12 +133,13 @@ int vshmem_sys_list_dir(const char *path, char ***ret_names)
 			break;
 		}
 		names = tmp;
-		names[n] = strdup(de->d_name);
-		if (!names[n]) {
+		name = strdup(de->d_name);
+		if (!name) {
 			ret = -ENOMEM;
 			break;
 		}
-		names[++n] = NULL;
+		names[n++] = name;
+		names[n] = NULL;
 	}
 	closedir(dir);
 	if (ret < 0) {

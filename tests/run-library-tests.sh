@@ -5,15 +5,17 @@
 # and clang (-Werror), unit tests plain, under valgrind and under
 # ASan+UBSan, line coverage of lib/ (>= 90%), exported symbols, ABI against
 # abi/libvshmem.abi, a fully static build of the examples, and an install
-# into a temporary prefix used through pkg-config, and a short libFuzzer
-# run over the control message decoder. Needs no privileges and
-# no special kernel. Exits non-zero on the first failure.
+# into a temporary prefix used through pkg-config, a fixed-length libFuzzer
+# run over the control message decoder and the option parsers (seed corpus
+# in tests/fuzz/corpus), and static analysis of lib/ (gcc -fanalyzer, clang
+# scan-build). Needs no privileges and no special kernel. Exits non-zero
+# on the first failure.
 #
 #   tests/run-library-tests.sh            # build dirs go to a temp dir
 #   VSHMEM_TEST_DIR=/tmp/x tests/run-library-tests.sh   # keep them there
 #
 # Debian packages it needs (.ci/run installs them):
-LIBRARY_APT_PACKAGES="meson ninja-build pkg-config gcc clang libclang-rt-dev file groff-base libcmocka-dev liburing-dev libdrm-dev abigail-tools gcovr valgrind python3"
+LIBRARY_APT_PACKAGES="meson ninja-build pkg-config gcc clang clang-tools libclang-rt-dev file groff-base libcmocka-dev liburing-dev libdrm-dev abigail-tools gcovr valgrind python3"
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,7 +31,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 trap 'rc=$?; if [ $rc != 0 ]; then echo "FAILED (exit $rc); build dirs kept in $out" >&2; fi' EXIT
 
 missing=()
-for tool in meson ninja pkg-config gcc clang abidw abidiff gcovr valgrind nm python3; do
+for tool in meson ninja pkg-config gcc clang scan-build abidw abidiff gcovr valgrind nm python3; do
 	command -v "$tool" >/dev/null || missing+=("$tool")
 done
 pkg-config --exists cmocka || missing+=("libcmocka-dev")
@@ -73,13 +75,31 @@ step "ASan + UBSan build and unit tests"
 CC=gcc setup sanitize -Db_sanitize=address,undefined -Db_lundef=false
 mtest "$out/sanitize" --setup sanitize --suite unit
 
-step "fuzz the SCM_VSOCK_SHMEM decoder (libFuzzer, ASan+UBSan)"
+step "fuzz the SCM_VSOCK_SHMEM decoder and option parsing (libFuzzer, ASan+UBSan)"
+# A fixed number of runs from the seed corpus in tests/fuzz/corpus/TARGET
+# (read only: new inputs go to a corpus dir of the build).
 CC=clang setup fuzz -Dfuzz=true -Dtests=disabled -Dexamples=false -Dman-pages=false
-mkdir -p "$out/fuzz-corpus"
-(cd "$out" && run "$out/fuzz/tests/fuzz/fuzz_cmsg" -runs="${VSHMEM_FUZZ_RUNS:-500000}" \
-	-max_len=257 -seed=1 "$out/fuzz-corpus" 2>"$out/fuzz.log") ||
-	{ tail -40 "$out/fuzz.log"; fail "fuzz_cmsg found a crash (see $out/fuzz.log)"; }
-tail -1 "$out/fuzz.log"
+fuzz_runs=${VSHMEM_FUZZ_RUNS:-500000}
+for target in cmsg opts; do
+	mkdir -p "$out/fuzz-corpus-$target"
+	(cd "$out" && run "$out/fuzz/tests/fuzz/fuzz_$target" -runs="$fuzz_runs" \
+		-max_len=257 -seed=1 "$out/fuzz-corpus-$target" "$root/tests/fuzz/corpus/$target" \
+		2>"$out/fuzz-$target.log") ||
+		{ tail -40 "$out/fuzz-$target.log"; fail "fuzz_$target found a crash (see $out/fuzz-$target.log)"; }
+	echo "  fuzz_$target: $(grep -E '^Done [0-9]+ runs' "$out/fuzz-$target.log")"
+done
+
+step "static analysis of lib/: gcc -fanalyzer and clang scan-build (a finding fails)"
+# -fanalyzer warnings are errors through --werror; scan-build wraps both the
+# configure and the build so that meson records its compiler wrapper.
+CC=gcc setup analyzer -Dc_args=-fanalyzer -Dtests=disabled -Dexamples=false -Dman-pages=false
+rm -rf "${out:?}/scan-build" "$out/scan-build-report"
+CC=clang run scan-build -o "$out/scan-build-report" meson setup "$out/scan-build" "$root" \
+	-Dtests=disabled -Dexamples=false -Dman-pages=false -Dliburing=enabled \
+	-Dlibdrm=enabled >"$out/scan-build.setup.log" 2>&1 ||
+	{ cat "$out/scan-build.setup.log"; fail "meson setup scan-build"; }
+run scan-build --status-bugs -o "$out/scan-build-report" ninja -C "$out/scan-build" ||
+	fail "scan-build found bugs in lib/ (report in $out/scan-build-report)"
 
 step "line coverage of lib/ (minimum ${coverage_min}%)"
 CC=gcc setup coverage -Db_coverage=true -Dexamples=false
