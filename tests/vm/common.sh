@@ -29,7 +29,8 @@ vm_build_lib() {
 vm_build_prog() {
 	local root=$1 src=$2 out=$3
 	if [ ! -x "$out" ] || [ "$src" -nt "$out" ] ||
-	   [ "$root/tests/vm/vmtest.h" -nt "$out" ] || [ "$VM_B/lib/libvshmem.a" -nt "$out" ]; then
+	   [ "$root/tests/vm/vmtest.h" -nt "$out" ] || [ "$root/tests/vm/vmraw.h" -nt "$out" ] ||
+	   [ "$VM_B/lib/libvshmem.a" -nt "$out" ]; then
 		gcc -static -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 			-I "$root/include" -I "$VM_B/include" -o "$out" "$src" \
 			"$VM_B/lib/libvshmem.a" -luring ||
