@@ -28,7 +28,8 @@
 #   --debug        the debug kernel (KASAN, kmemleak, lockdep)
 #   --kernel IMG   boot IMG instead of building the kernel
 #   --only LIST    only these programs (vm_share, vm_lend, vm_errors,
-#                  vm_many, vm_peer, vm_hostile, vm_isolation,
+#                  vm_many, vm_peer, vm_hostile, vm_isolation, vm_faults,
+#                  vm_stress,
 #                  test_kernel, cli-session, dmabuf-heap)
 #   --timeout S    limit for the whole guest run (default 1200, debug 3600)
 # Exit: 0 when every expected case passed and the kernel reported nothing.
@@ -44,7 +45,7 @@ while [ $# -gt 0 ]; do
 	--kernel) kernel=${2:?--kernel needs an image}; shift ;;
 	--only) only=${2:?--only needs a list}; shift ;;
 	--timeout) timeout_s=${2:?}; shift ;;
-	-h|--help) sed -n '3,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '3,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown option '$1' (see --help)" ;;
 	esac
 	shift
@@ -54,12 +55,12 @@ need meson ninja gcc pkg-config
 t_start=$(now)
 variant=$([ "$debug" = 1 ] && echo "debug kernel" || echo "kernel")
 
-PROGS=(vm_share vm_lend vm_errors vm_many vm_peer vm_hostile vm_isolation test_kernel cli-session dmabuf-heap)
+PROGS=(vm_share vm_lend vm_errors vm_many vm_peer vm_hostile vm_isolation vm_faults vm_stress test_kernel cli-session dmabuf-heap)
 if [ -n "$only" ]; then
 	IFS=, read -r -a PROGS <<<"$only"
 fi
 for p in "${PROGS[@]}"; do
-	case " vm_share vm_lend vm_errors vm_many vm_peer vm_hostile vm_isolation test_kernel cli-session dmabuf-heap " in
+	case " vm_share vm_lend vm_errors vm_many vm_peer vm_hostile vm_isolation vm_faults vm_stress test_kernel cli-session dmabuf-heap " in
 	*" $p "*) ;; *) die "--only: unknown program '$p'" ;;
 	esac
 done

@@ -316,6 +316,26 @@ static inline int raw_meter_check(const struct raw_meter *m)
 	return vt_wait_outstanding(m->outstanding);
 }
 
+/* Live dma-bufs in the whole system (debugfs dma_buf/bufinfo, "Total N
+ * objects, M bytes"): a leaked buffer, lender's or borrower's, stays
+ * there. -1 if it cannot be read. */
+static inline long long raw_dmabuf_count(long long *bytes)
+{
+	FILE *f = fopen("/sys/kernel/debug/dma_buf/bufinfo", "re");
+	char line[512];
+	long long n = -1, b = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Total %lld objects, %lld bytes", &n, &b) == 2)
+			break;
+	fclose(f);
+	if (bytes)
+		*bytes = b;
+	return n;
+}
+
 /* ---- fault injection (debugfs failslab / fail_page_alloc) ------------ */
 
 #define FI_SLAB "/sys/kernel/debug/failslab"

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -45,6 +46,23 @@ struct vt_case {
 };
 
 #define VT_FAIL 1
+#define VT_SKIP 77	/* return vt_skip("why") from a case */
+
+/* The reason of a skip, written by the case's child into a page shared
+ * with the runner. */
+static char *vt_skip_reason;
+
+static inline int vt_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (vt_skip_reason) {
+		va_start(ap, fmt);
+		vsnprintf(vt_skip_reason, 256, fmt, ap);
+		va_end(ap);
+	}
+	return VT_SKIP;
+}
 
 /* Diagnostics are TAP comments; never the words the console scanner of
  * vm-run.sh treats as kernel splats. */
@@ -89,11 +107,20 @@ static inline unsigned int vt_timeout(void)
 	return t && atoi(t) > 0 ? (unsigned int)atoi(t) : 120;
 }
 
+/* 0 pass, VT_FAIL, or VT_SKIP (reason in vt_skip_reason) */
 static inline int vt_run_one(const struct vt_case *c)
 {
 	pid_t pid;
 	int status;
 
+	if (!vt_skip_reason) {
+		vt_skip_reason = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (vt_skip_reason == MAP_FAILED)
+			vt_skip_reason = NULL;
+	}
+	if (vt_skip_reason)
+		vt_skip_reason[0] = '\0';
 	fflush(stdout);
 	pid = fork();
 	if (pid < 0)
@@ -101,7 +128,9 @@ static inline int vt_run_one(const struct vt_case *c)
 	if (pid == 0) {
 		setpgid(0, 0);
 		alarm(vt_timeout());
-		_exit(c->fn() == 0 ? 0 : 1);
+		int r = c->fn();
+
+		_exit(r == 0 ? 0 : r == VT_SKIP ? VT_SKIP : 1);
 	}
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
@@ -114,6 +143,8 @@ static inline int vt_run_one(const struct vt_case *c)
 			strsignal(sig), sig == SIGALRM ? ": timed out" : "");
 		return VT_FAIL;
 	}
+	if (WEXITSTATUS(status) == VT_SKIP)
+		return VT_SKIP;
 	return WEXITSTATUS(status) ? VT_FAIL : 0;
 }
 
@@ -148,6 +179,12 @@ static inline int vt_main(const struct vt_case *cases, size_t n, int argc,
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		r = vt_run_one(&cases[i]);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (r == VT_SKIP) {
+			printf("ok %d %s # SKIP %s\n", ++num, cases[i].name,
+			       vt_skip_reason && vt_skip_reason[0] ?
+			       vt_skip_reason : "(no reason given)");
+			continue;
+		}
 		printf("%sok %d %s # %.2fs\n", r ? "not " : "", ++num,
 		       cases[i].name, (double)(t1.tv_sec - t0.tv_sec) +
 		       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
