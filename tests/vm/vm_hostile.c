@@ -355,9 +355,7 @@ static int size_zero(void)
 	return 0;
 }
 
-/* Sizes that wrap to 0 when rounded up to a page. (Sizes above the
- * guest's memory are not tried: the system heap would allocate until the
- * OOM killer steps in, since dma-buf heaps in 6.12 have no upper bound.) */
+/* Sizes that wrap to 0 when rounded up to a page. */
 static int size_wraps(void)
 {
 	int fds = vt_fd_count();
@@ -366,6 +364,20 @@ static int size_wraps(void)
 	TRY(alloc_size("lend", ~0ULL, -EINVAL));
 	TRY(alloc_size("lend", ~0ULL - PAGE + 2, -EINVAL));
 	TRY(alloc_size("lend-nomap", ~0ULL, -EINVAL));
+	CHECK_EQ(vt_fd_count(), fds);
+	return 0;
+}
+
+/* Sizes far beyond memory on the lend heaps: refused up front (the page
+ * array cannot be allocated), ENOMEM, no warning. The system heap is not
+ * tried: in 6.12 it allocates page by page until the OOM killer acts. */
+static int size_huge_lend(void)
+{
+	int fds = vt_fd_count();
+
+	TRY(alloc_size("lend", 1ULL << 40, -ENOMEM));
+	TRY(alloc_size("lend", 1ULL << 44, -ENOMEM));
+	TRY(alloc_size("lend-nomap", 1ULL << 40, -ENOMEM));
 	CHECK_EQ(vt_fd_count(), fds);
 	return 0;
 }
@@ -1187,6 +1199,7 @@ static const struct vt_case cases[] = {
 	{ "cmsg_buffer_below_header_ignored", cmsg_buffer_below_header_ignored },
 	{ "size_zero", size_zero },
 	{ "size_wraps", size_wraps },
+	{ "size_huge_lend", size_huge_lend },
 	{ "size_one_byte", size_one_byte },
 	{ "id_duplicate", id_duplicate },
 	{ "id_extremes", id_extremes },

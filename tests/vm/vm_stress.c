@@ -5,7 +5,7 @@
  * a pool of vsock sockets (loopback pairs, both socket types), dma-bufs of
  * every heap, received dma-bufs and a few foreign fds, with random and
  * malformed SCM_VSOCK_SHMEM requests and random receive buffers, for a
- * fixed time: 8 s per run on the normal kernel, 20 s on the debug kernel
+ * fixed time: 8 s per run on the normal kernel, 12 s on the debug kernel
  * (detected by /sys/kernel/debug/kmemleak; VT_STRESS_SECONDS overrides).
  *
  * How it is counted: the case passes when both workers ran for the whole
@@ -377,7 +377,7 @@ static int stress_random_syscalls(void)
 {
 	const char *e = getenv("VT_STRESS_SECONDS");
 	double secs = e && atof(e) > 0 ? atof(e) :
-		      access("/sys/kernel/debug/kmemleak", F_OK) == 0 ? 20 : 8;
+		      access("/sys/kernel/debug/kmemleak", F_OK) == 0 ? 12 : 8;
 	struct vt_child w[2] = { { -1, -1 }, { -1, -1 } };
 	long long out0 = vt_stat("outstanding");
 	int fds0 = vt_fd_count();
