@@ -26,7 +26,8 @@ static int channel_new(int fd, bool owns_fd, int sock_type,
 	ch->next_id = 1;
 	ch->log_fn = OPTS_GET(opts, log_fn, NULL);
 	ch->log_data = OPTS_GET(opts, log_data, NULL);
-	vshmem_list_init(&ch->offers);
+	for (size_t i = 0; i < VSHMEM_OFFER_BUCKETS; i++)
+		vshmem_list_init(&ch->offers[i]);
 	vshmem_list_init(&ch->incomings);
 	*ret_ch = ch;
 	return 0;
@@ -180,14 +181,18 @@ VSHMEM_API void vshmem_channel_close(struct vshmem_channel *ch)
 	if (!ch)
 		return;
 	/* Detach what is left: the kernel ends live offers on close. */
-	for (l = ch->offers.next; l != &ch->offers; l = next) {
-		struct vshmem_offer *o =
-			vshmem_container_of(l, struct vshmem_offer, link);
+	for (size_t i = 0; i < VSHMEM_OFFER_BUCKETS; i++) {
+		struct vshmem_list *h = &ch->offers[i];
 
-		next = l->next;
-		vshmem_offer_mark_dead(o);
-		o->ch = NULL;
-		vshmem_list_del(l);
+		for (l = h->next; l != h; l = next) {
+			struct vshmem_offer *o =
+				vshmem_container_of(l, struct vshmem_offer, link);
+
+			next = l->next;
+			vshmem_offer_mark_dead(o);
+			o->ch = NULL;
+			vshmem_list_del(l);
+		}
 	}
 	for (l = ch->incomings.next; l != &ch->incomings; l = next) {
 		struct vshmem_incoming *in =
@@ -267,8 +272,9 @@ VSHMEM_API int vshmem_channel_supports(struct vshmem_channel *ch,
 struct vshmem_offer *vshmem_channel_find_offer(struct vshmem_channel *ch,
 					       uint64_t id)
 {
-	for (struct vshmem_list *l = ch->offers.next; l != &ch->offers;
-	     l = l->next) {
+	struct vshmem_list *h = vshmem_offer_bucket(ch, id);
+
+	for (struct vshmem_list *l = h->next; l != h; l = l->next) {
 		struct vshmem_offer *o =
 			vshmem_container_of(l, struct vshmem_offer, link);
 

@@ -90,6 +90,8 @@ struct vshmem_buf {
 	unsigned int lends;	/* live LEND offers of this buffer */
 };
 
+#define VSHMEM_OFFER_BUCKETS 256
+
 struct vshmem_channel {
 	int fd;
 	bool owns_fd;
@@ -100,9 +102,17 @@ struct vshmem_channel {
 	uint64_t next_id;
 	vshmem_log_fn log_fn;
 	void *log_data;
-	struct vshmem_list offers;
+	/* Live offers hashed by id, so that finding one (a free id, a
+	 * RELINQUISH) stays flat with thousands outstanding. */
+	struct vshmem_list offers[VSHMEM_OFFER_BUCKETS];
 	struct vshmem_list incomings;
 };
+
+static inline struct vshmem_list *vshmem_offer_bucket(struct vshmem_channel *ch,
+						      uint64_t id)
+{
+	return &ch->offers[id % VSHMEM_OFFER_BUCKETS];
+}
 
 /* Room for one SCM_VSOCK_SHMEM plus anything a confused kernel or peer
  * adds, so that duplicates and strays are seen (and their fds closed)
@@ -120,7 +130,7 @@ union vshmem_ctl {
 struct vshmem_offer {
 	struct vshmem_channel *ch;	/* NULL once the channel closed */
 	struct vshmem_buf *buf;
-	struct vshmem_list link;	/* in ch->offers */
+	struct vshmem_list link;	/* in ch's bucket of its id */
 	uint64_t id;
 	int kind;
 	int state;
