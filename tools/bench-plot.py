@@ -6,7 +6,7 @@ Usage: tools/bench-plot.py BENCH.json OUT.svg
 
 Reads the JSON that `vshmem-bench --json` (or --json-file) wrote and draws
 (a) SHARE offer, (b) LEND offer, (c) copy over the socket and (d) memcpy
-on log-log axes. No plotting library needed: the SVG is written by hand.
+on log-log axes ((b') is LEND from the lend-nomap heap). No plotting library needed: the SVG is written by hand.
 """
 import json
 import math
@@ -14,7 +14,8 @@ import sys
 
 SERIES = [
     ("share_ns", "(a) SHARE offer", "#1f77b4", ""),
-    ("lend_ns", "(b) LEND offer (revoke + reclaim)", "#2ca02c", ""),
+    ("lend_ns", "(b) LEND offer, lend heap", "#2ca02c", ""),
+    ("lend_nomap_ns", "(b') LEND offer, lend-nomap", "#ff7f0e", ""),
     ("copy_ns", "(c) copy over vsock (send/recv)", "#d62728", ""),
     ("memcpy_ns", "(d) memcpy (copy floor)", "#7f7f7f", "6,4"),
 ]
@@ -91,7 +92,7 @@ def main():
         out.append(f'<text x="{L + pw + 42}" y="{ly + 4}" font-size="11">{label}</text>')
     m = data.get("machine", {})
     foot = f'{m.get("kernel", "")}, {m.get("cpus", "?")} CPU(s), {m.get("memory", "")}'
-    out.append(f'<text x="{L + pw + 12}" y="{T + 110}" font-size="10" fill="#555">{foot}</text>')
+    out.append(f'<text x="{L + pw + 12}" y="{T + 10 + len(SERIES) * 22 + 12}" font-size="10" fill="#555">{foot}</text>')
     out.append("</svg>")
     with open(sys.argv[2], "w") as f:
         f.write("\n".join(out) + "\n")

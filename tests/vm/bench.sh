@@ -15,8 +15,8 @@
 #  4. boots it again with 2 CPUs for the concurrent-senders half of the
 #     scaling suite (two senders on one CPU would prove nothing);
 #  5. boots it a third time under QEMU -icount shift=0 (one guest
-#     nanosecond per instruction, one CPU) and runs the overhead suite
-#     there, so the library overhead is counted in instructions;
+#     nanosecond per instruction, one CPU) and runs the overhead and rate
+#     suites there, so they are counted in instructions;
 #  6. writes OUT/bench.txt, bench.json, scaling-smp2.*,
 #     overhead-icount.* and the plot bench.svg (tools/bench-plot.py), and
 #     prints the tables.
@@ -158,8 +158,8 @@ if [ "$icount" = 1 ]; then
 	printf '#!/bin/sh\nexec %q "$@" -icount shift=0,sleep=off\n' "$real_qemu" \
 		> "$tmp/wrap/qemu-system-x86_64"
 	chmod +x "$tmp/wrap/qemu-system-x86_64"
-	guest_script "$tmp/icount.sh" overhead-icount --icount --suite=overhead
-	step "running the overhead suite under QEMU -icount shift=0 (1 CPU)"
+	guest_script "$tmp/icount.sh" overhead-icount --icount --suite=overhead,rate
+	step "running the overhead and rate suites under QEMU -icount shift=0 (1 CPU)"
 	t0=$(now)
 	set +e
 	PATH=$tmp/wrap:$PATH "$root/kernel/scripts/vm-run.sh" --kernel "$kernel" --mem 1G \
@@ -190,8 +190,8 @@ if [ -f "$out/scaling-smp2.txt" ]; then
 fi
 if [ -f "$out/overhead-icount.txt" ]; then
 	echo
-	echo "=== overhead under QEMU -icount (instructions) ==="
-	sed -n '/^Library overhead/,$p' "$out/overhead-icount.txt"
+	echo "=== overhead and rate under QEMU -icount (instructions) ==="
+	sed -n '/^Offer rate under/,$p' "$out/overhead-icount.txt"
 fi
 echo
 step "results in $out (bench.txt, bench.json, bench.svg$([ "$smp2" = 1 ] && echo ', scaling-smp2.*')$([ "$icount" = 1 ] && echo ', overhead-icount.*')) in $(elapsed "$t_start")"
