@@ -1690,14 +1690,14 @@ static void suite_scaling(void)
 
 	struct target *g = target_add("offer latency vs outstanding offers",
 				      "not linear (our reading: < 2x at 4096)");
-	if (nmax <= 1) {
-		snprintf(g->why, sizeof(g->why), "--max-outstanding too small");
-	} else {
+	if (nmax > 1)
 		snprintf(g->measured, sizeof(g->measured),
 			 "%.2fx at %u vs 1 (%.0f us -> %.0f us)", atmax / at1,
 			 nmax, at1 / 1e3, atmax / 1e3);
+	if (nmax < 4096)
+		snprintf(g->why, sizeof(g->why), "judged at 4096 outstanding only (--max-outstanding)");
+	else
 		g->status = atmax / at1 < 2 ? "met" : "missed";
-	}
 }
 
 /* ------------------------------------------------------------------ */
