@@ -178,10 +178,13 @@ struct samples {
 static void sample_add(struct samples *s, double v)
 {
 	if (s->n == s->cap) {
-		s->cap = s->cap ? s->cap * 2 : 64;
-		s->v = realloc(s->v, s->cap * sizeof(*s->v));
-		if (!s->v)
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		double *nv = realloc(s->v, cap * sizeof(*nv));
+
+		if (!nv)
 			die(-ENOMEM, "samples");
+		s->v = nv;
+		s->cap = cap;
 	}
 	s->v[s->n++] = v;
 }
@@ -639,7 +642,7 @@ static int serve_offers(struct vshmem_channel *ch)
 		}
 		if (!in)
 			continue;
-		if (nheld < cmd.hold) {
+		if (held && nheld < cmd.hold) {
 			held[nheld++] = in;
 			continue;
 		}

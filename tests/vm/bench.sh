@@ -40,7 +40,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$root/tests/vm/common.sh"
 
 cmdline="tests/vm/bench.sh $*"
-kernel= mem=3G smp=1 max_size=256M quick=0 icount=1 smp2=1 out= timeout_s=1800
+kernel='' mem=3G smp=1 max_size=256M quick=0 icount=1 smp2=1 out='' timeout_s=1800
 bench_args=()
 while [ $# -gt 0 ]; do
 	case "$1" in
