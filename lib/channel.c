@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>	/* first: older uapi vm_sockets.h (e.g. 6.1.4) use sockaddr without it */
 #include <linux/vm_sockets.h>
 
 #include "internal.h"

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Plot latency vs size of vshmem-bench's sizes suite as an SVG.
+"""Plot latency vs size of vshmem-bench's sizes (or ffa) suite as an SVG.
 
 Usage: tools/bench-plot.py BENCH.json OUT.svg
 
 Reads the JSON that `vshmem-bench --json` (or --json-file) wrote and draws
 (a) SHARE offer, (b) LEND offer, (c) copy over the socket and (d) memcpy
-on log-log axes ((b') is LEND from the lend-nomap heap). No plotting library needed: the SVG is written by hand.
+on log-log axes ((b') is LEND from the lend-nomap heap). Without a sizes
+table it draws the ffa suite's (offers of TYPE_FFA through the real SPMC vs
+copy). No plotting library needed: the SVG is written by hand.
 """
 import json
 import math
@@ -19,6 +21,16 @@ SERIES = [
     ("copy_ns", "(c) copy over vsock (send/recv)", "#d62728", ""),
     ("memcpy_ns", "(d) memcpy (copy floor)", "#7f7f7f", "6,4"),
 ]
+FFA_SERIES = [
+    ("share_ns", "SHARE offer via FF-A (system)", "#1f77b4", ""),
+    ("lend_ns", "LEND offer via FF-A (lend)", "#2ca02c", ""),
+    ("lend_nomap_ns", "LEND via FF-A (lend-nomap)", "#ff7f0e", ""),
+    ("copy_ns", "copy over vsock (send/recv)", "#d62728", ""),
+]
+TITLES = {
+    "sizes": "vshmem-bench: time to hand SIZE bytes to the peer (median, log-log)",
+    "ffa": "vshmem-bench, real FF-A (TF-A + OP-TEE): hand SIZE bytes over (median)",
+}
 W, H = 760, 480
 L, R, T, B = 80, 230, 40, 60   # margins
 
@@ -42,11 +54,16 @@ def main():
         sys.exit(__doc__.strip().splitlines()[2])
     with open(sys.argv[1]) as f:
         data = json.load(f)
-    rows = data.get("tables", {}).get("sizes", {}).get("rows", [])
+    tables = data.get("tables", {})
+    table, series = "sizes", SERIES
+    rows = tables.get("sizes", {}).get("rows", [])
     if not rows:
-        sys.exit(f"{sys.argv[1]}: no sizes table (run the sizes suite)")
+        table, series = "ffa", FFA_SERIES
+        rows = tables.get("ffa", {}).get("rows", [])
+    if not rows:
+        sys.exit(f"{sys.argv[1]}: no sizes or ffa table (run the sizes or ffa suite)")
     sizes = [r["size"] for r in rows]
-    vals = [r[k] for r in rows for k, *_ in SERIES if r.get(k)]
+    vals = [r[k] for r in rows for k, *_ in series if r.get(k)]
     x0, x1 = math.log2(min(sizes)), math.log2(max(sizes))
     if x0 == x1:
         x1 = x0 + 1
@@ -66,7 +83,7 @@ def main():
            f'viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="12">',
            f'<rect width="{W}" height="{H}" fill="white"/>',
            f'<text x="{L + pw / 2}" y="22" text-anchor="middle" font-size="15">'
-           'vshmem-bench: time to hand SIZE bytes to the peer (median, log-log)</text>']
+           f'{TITLES[table]}</text>']
     for e in range(y0, y1 + 1):
         y = py(10 ** e)
         out.append(f'<line x1="{L}" y1="{y:.1f}" x2="{L + pw}" y2="{y:.1f}" stroke="#ddd"/>')
@@ -77,7 +94,7 @@ def main():
         out.append(f'<text x="{x:.1f}" y="{T + ph + 18}" text-anchor="middle">{size_label(s)}</text>')
     out.append(f'<rect x="{L}" y="{T}" width="{pw}" height="{ph}" fill="none" stroke="black"/>')
     out.append(f'<text x="{L + pw / 2}" y="{H - 15}" text-anchor="middle">buffer size</text>')
-    for i, (key, label, color, dash) in enumerate(SERIES):
+    for i, (key, label, color, dash) in enumerate(series):
         pts = [(px(r["size"]), py(r[key])) for r in rows if r.get(key)]
         if not pts:
             continue
@@ -92,7 +109,7 @@ def main():
         out.append(f'<text x="{L + pw + 42}" y="{ly + 4}" font-size="11">{label}</text>')
     m = data.get("machine", {})
     foot = f'{m.get("kernel", "")}, {m.get("cpus", "?")} CPU(s), {m.get("memory", "")}'
-    out.append(f'<text x="{L + pw + 12}" y="{T + 10 + len(SERIES) * 22 + 12}" font-size="10" fill="#555">{foot}</text>')
+    out.append(f'<text x="{L + pw + 12}" y="{T + 10 + len(series) * 22 + 12}" font-size="10" fill="#555">{foot}</text>')
     out.append("</svg>")
     with open(sys.argv[2], "w") as f:
         f.write("\n".join(out) + "\n")

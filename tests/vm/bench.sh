@@ -22,6 +22,8 @@
 #     prints the tables.
 #
 # Usage: tests/vm/bench.sh [options] [-- VSHMEM-BENCH-ARGS...]
+#        tests/vm/bench.sh --ffa [tests/vm/bench-ffa.sh options]: the ffa
+#        suite in the arm64 guest behind TF-A + OP-TEE instead
 #   --kernel IMG     boot IMG instead of building the kernel
 #   --mem SIZE       guest memory (default 3G: 256M buffers need ~1.3G)
 #   --smp N          guest CPUs of the main run (default 1)
@@ -39,6 +41,10 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$root/kernel/scripts/lib.sh"	# VSHMEM_CACHE, KCACHE, step, info, die...
 . "$root/tests/vm/common.sh"
 
+if [ "${1:-}" = --ffa ]; then
+	shift
+	exec "$root/tests/vm/bench-ffa.sh" "$@"
+fi
 cmdline="tests/vm/bench.sh $*"
 kernel='' mem=3G smp=1 max_size=256M quick=0 icount=1 smp2=1 out='' timeout_s=1800
 bench_args=()
@@ -53,7 +59,7 @@ while [ $# -gt 0 ]; do
 	--no-smp2) smp2=0 ;;
 	--out) out=${2:?}; shift ;;
 	--timeout) timeout_s=${2:?}; shift ;;
-	-h|--help) sed -n '3,36p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '3,38p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	--) shift; bench_args=("$@"); break ;;
 	*) die "unknown option '$1' (see --help)" ;;
 	esac
