@@ -35,7 +35,9 @@ flock 8
 
 frags=("$CONFIG_DIR/base.config" "$CONFIG_DIR/$arch.config")
 [ "$debug" = 1 ] && frags+=("$CONFIG_DIR/debug.config")
-[ -f "$CONFIG_DIR/series.config" ] && frags+=("$CONFIG_DIR/series.config")
+for f in series.config "series-$arch.config"; do
+	[ -f "$CONFIG_DIR/$f" ] && frags+=("$CONFIG_DIR/$f")
+done
 for f in "${frags[@]}"; do [ -f "$f" ] || die "missing config fragment $f"; done
 
 cc="${KCROSS}gcc"
@@ -63,8 +65,10 @@ if [ ! -f "$B/.config" ] || [ "$(cat "$B/.config-hash" 2>/dev/null)" != "$cfg_ha
 	# Every option of the fragments must end up exactly as written.
 	check=("$CONFIG_DIR/base.config" "$CONFIG_DIR/$arch.config")
 	[ "$debug" = 1 ] && check+=("$CONFIG_DIR/debug.config")
-	if [ "$(series_count)" -gt 0 ] && [ -f "$CONFIG_DIR/series.config" ]; then
-		check+=("$CONFIG_DIR/series.config")
+	if [ "$(series_count)" -gt 0 ]; then
+		for f in series.config "series-$arch.config"; do
+			[ -f "$CONFIG_DIR/$f" ] && check+=("$CONFIG_DIR/$f")
+		done
 	fi
 	bad=()
 	while IFS= read -r line; do

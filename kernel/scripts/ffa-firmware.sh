@@ -19,7 +19,7 @@
 
 # Debian packages the firmware build and the FF-A VM need
 # (CI: apt-get install -y $FFA_APT_PACKAGES).
-FFA_APT_PACKAGES="gcc-aarch64-linux-gnu make xz-utils qemu-system-arm device-tree-compiler python3 python3-cryptography python3-pyelftools cpio gzip"
+FFA_APT_PACKAGES="gcc-aarch64-linux-gnu libc6-dev-arm64-cross make xz-utils qemu-system-arm device-tree-compiler python3 python3-cryptography python3-pyelftools cpio gzip"
 
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"

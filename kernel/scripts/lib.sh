@@ -130,14 +130,33 @@ ensure_headers() {
 	fi
 }
 
+# The same for arm64, in $HEADERS_DIR-arm64 (asm/ headers differ).
+ensure_headers_arm64() {
+	ensure_prepared >/dev/null
+	if [ ! -f "$HEADERS_DIR-arm64/.done" ]; then
+		step "installing arm64 uapi headers of the patched tree into $HEADERS_DIR-arm64..."
+		rm -rf "$HEADERS_DIR-arm64"
+		make -s -C "$PATCHED_DIR" O="$KCACHE/headers-build-arm64" ARCH=arm64 \
+			INSTALL_HDR_PATH="$HEADERS_DIR-arm64" headers_install > "$KCACHE/headers-arm64.log" 2>&1 ||
+			{ cat "$KCACHE/headers-arm64.log" >&2; die "make headers_install (arm64) failed"; }
+		touch "$HEADERS_DIR-arm64/.done"
+	fi
+}
+
 # Compile a guest test program statically against the patched uapi headers.
-# compile_guest SRC OUT [extra gcc args...]
+# compile_guest SRC OUT [extra gcc args...]; GUEST_ARCH=arm64 cross-compiles
+# for the FF-A guest.
 compile_guest() {
-	local src=$1 out=$2
+	local src=$1 out=$2 cc=gcc hdr=$HEADERS_DIR
 	shift 2
-	ensure_headers
+	if [ "${GUEST_ARCH:-x86_64}" = arm64 ]; then
+		ensure_headers_arm64
+		cc=aarch64-linux-gnu-gcc hdr=$HEADERS_DIR-arm64
+	else
+		ensure_headers
+	fi
 	# shellcheck disable=SC2086
-	gcc -static ${GUEST_CFLAGS:--O2 -g -Wall -Wextra -Werror} -isystem "$HEADERS_DIR/include" -o "$out" "$src" "$@" ||
+	$cc -static ${GUEST_CFLAGS:--O2 -g -Wall -Wextra -Werror} -isystem "$hdr/include" -o "$out" "$src" "$@" ||
 		die "compiling guest program $src failed"
 }
 

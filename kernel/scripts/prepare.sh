@@ -89,7 +89,7 @@ while read -r p; do
 done < <(series_patches)
 
 # Build outputs of the previous patched tree are stale: force full rebuilds.
-rm -rf "$KCACHE"/build-* "$HEADERS_DIR" "$KCACHE/headers-build"
+rm -rf "$KCACHE"/build-* "$HEADERS_DIR" "$HEADERS_DIR-arm64" "$KCACHE"/headers-build*
 series_files --current > "$KCACHE/patched.files"
 echo "$want" > "$PATCHED_STAMP"
 step "patched tree ready in $(elapsed "$t0"): $npatches patches applied on $(git log -1 --format=%s pristine)"
