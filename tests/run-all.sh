@@ -10,7 +10,8 @@
 #             the dmabuf-heaps selftest in the QEMU guest
 #   vm-debug  the same on the debug kernel (KASAN, kmemleak, lockdep)
 #   ffa       the arm64 guest behind a real FF-A SPMC (TF-A + OP-TEE, built
-#             from ../shared/ffa): Linux's arm_ffa driver finds OP-TEE
+#             from ../shared/ffa): arm_ffa finds OP-TEE, and offers of
+#             TYPE_FFA are really shared/lent to it (kernel/scripts/ffa-tests.sh)
 # Every suite runs even if an earlier one failed; the exit status is
 # non-zero if any failed.
 #
@@ -56,7 +57,7 @@ suite uapi "$root/tests/check-uapi-sync.sh"
 suite kernel "$root/kernel/scripts/test.sh"
 suite vm "$root/tests/vm/run.sh"
 suite vm-debug "$root/tests/vm/run.sh" --debug
-suite ffa "$root/kernel/scripts/vm-run-ffa.sh" --script "$root/kernel/tests/ffa_probe.sh"
+suite ffa "$root/kernel/scripts/ffa-tests.sh"
 
 printf '\n######## summary\n'
 for i in "${!names[@]}"; do
