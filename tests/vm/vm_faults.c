@@ -653,7 +653,7 @@ static int fi_random_offers(void)
 	enum { N = 200 };
 	struct raw_meter m;
 	struct raw_pair p;
-	int bufs[2], ok = 0, failed = 0, mif;
+	int bufs[2], ok = 0, failed = 0, mif, ret;
 
 	if (fi_available())
 		return VT_SKIP;
@@ -667,8 +667,6 @@ static int fi_random_offers(void)
 	CHECK(bufs[0] >= 0 && bufs[1] >= 0);
 	RAW_PAIR(&p, SOCK_STREAM);
 	for (int i = 0; i < N; i++) {
-		int ret;
-
 		CHECK_EQ(pwrite(mif, "1", 1, 0), 1);
 		ret = raw_offer(p.lender, bufs[i % 2], (uint64_t)i + 1, 0);
 		CHECK_EQ(pwrite(mif, "0", 1, 0), 1);
@@ -704,8 +702,10 @@ static int fi_random_offers(void)
 	raw_pair_close(&p);
 	close(bufs[0]);
 	close(bufs[1]);
+	/* mif was open when the meter started */
+	ret = raw_meter_check(&m);
 	close(mif);
-	return raw_meter_check(&m);
+	return ret;
 }
 
 /* ---- 1000 iterations of a random mix -------------------------------- */
