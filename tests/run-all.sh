@@ -9,6 +9,9 @@
 #   vm        tests/vm/run.sh: the library's integration suite, the CLIs and
 #             the dmabuf-heaps selftest in the QEMU guest
 #   vm-debug  the same on the debug kernel (KASAN, kmemleak, lockdep)
+#   vm-arm64  the same suite in the arm64 guest behind TF-A + OP-TEE
+#             (tests/vm/run.sh --arch arm64, normal kernel; ~70 s plus the
+#             arm64 kernel build if it is not cached)
 #   ffa       the arm64 guest behind a real FF-A SPMC (TF-A + OP-TEE, built
 #             from ../shared/ffa): arm_ffa finds OP-TEE, and offers of
 #             TYPE_FFA are really shared/lent to it (kernel/scripts/ffa-tests.sh)
@@ -23,7 +26,7 @@ skip=,
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--skip) skip+="${2:?--skip needs a suite list},"; shift ;;
-	-h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,21p' "$0"; exit 0 ;;
 	*) echo "unknown option '$1'" >&2; exit 2 ;;
 	esac
 	shift
@@ -57,6 +60,7 @@ suite uapi "$root/tests/check-uapi-sync.sh"
 suite kernel "$root/kernel/scripts/test.sh"
 suite vm "$root/tests/vm/run.sh"
 suite vm-debug "$root/tests/vm/run.sh" --debug
+suite vm-arm64 "$root/tests/vm/run.sh" --arch arm64
 suite ffa "$root/kernel/scripts/ffa-tests.sh"
 
 printf '\n######## summary\n'

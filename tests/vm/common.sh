@@ -3,20 +3,27 @@
 # Build helpers shared by tests/vm/run.sh and tests/demo.sh. Sourced after
 # kernel/scripts/lib.sh (which gives VSHMEM_CACHE, step, info, die...).
 
-# vm_build_lib ROOT: libvshmem, test_kernel and the example tools, fully
-# static, in a meson build dir of the cache (one per checkout, since meson
-# records the source path). Sets VM_B.
+# vm_build_lib ROOT [ARCH]: libvshmem, test_kernel and the example tools,
+# fully static, in a meson build dir of the cache (one per checkout, since
+# meson records the source path). ARCH arm64 cross-builds them with
+# tests/vm/aarch64-cross.ini, without liburing and libdrm (none for the
+# target: test_kernel's io_uring case skips). Sets VM_B.
 vm_build_lib() {
-	local root=$1 t0
+	local root=$1 arch=${2:-x86_64} t0 setup=()
 	VM_B=$VSHMEM_CACHE/build-vm-$(printf '%s' "$root" | sha256sum | cut -c1-12)
-	step "building libvshmem statically in $VM_B..."
+	setup=(-Dliburing=enabled)
+	if [ "$arch" = arm64 ]; then
+		VM_B=$VSHMEM_CACHE/build-vm-arm64-$(printf '%s' "$root" | sha256sum | cut -c1-12)
+		setup=(--cross-file "$root/tests/vm/aarch64-cross.ini" -Dliburing=disabled -Dlibdrm=disabled)
+	fi
+	step "building libvshmem statically ($arch) in $VM_B..."
 	t0=$(now)
 	mkdir -p "$VSHMEM_CACHE"
 	if [ ! -f "$VM_B/build.ninja" ]; then
 		rm -rf "$VM_B"
 		meson setup "$VM_B" "$root" -Ddefault_library=static -Dstatic-examples=true \
-			-Dman-pages=false -Dliburing=enabled > "$VSHMEM_CACHE/build-vm.setup.log" 2>&1 ||
-			{ cat "$VSHMEM_CACHE/build-vm.setup.log" >&2; die "meson setup failed"; }
+			-Dman-pages=false "${setup[@]}" > "$VM_B.setup.log" 2>&1 ||
+			{ cat "$VM_B.setup.log" >&2; die "meson setup failed"; }
 	fi
 	meson compile -C "$VM_B" examples/vshmem-offer examples/vshmem-accept \
 		tests/unit/test_kernel > "$VM_B/compile.log" 2>&1 ||
@@ -24,25 +31,31 @@ vm_build_lib() {
 	info "libvshmem, test_kernel, vshmem-offer, vshmem-accept ($(elapsed "$t0"))"
 }
 
-# vm_build_prog ROOT SRC OUT: one in-guest C program of tests/vm, static,
-# against the library of vm_build_lib (rebuilt when it or its inputs changed).
+# vm_build_prog ROOT SRC OUT [ARCH]: one in-guest C program of tests/vm,
+# static, against the library of vm_build_lib (rebuilt when it or its inputs
+# changed). ARCH arm64: aarch64-linux-gnu-gcc and -DVT_NO_LIBURING (the
+# io_uring cases SKIP).
 vm_build_prog() {
-	local root=$1 src=$2 out=$3
+	local root=$1 src=$2 out=$3 arch=${4:-x86_64} cc=gcc extra=(-luring)
+	if [ "$arch" = arm64 ]; then
+		cc=aarch64-linux-gnu-gcc extra=(-DVT_NO_LIBURING)
+	fi
 	if [ ! -x "$out" ] || [ "$src" -nt "$out" ] ||
 	   [ "$root/tests/vm/vmtest.h" -nt "$out" ] || [ "$root/tests/vm/vmraw.h" -nt "$out" ] ||
 	   [ "$VM_B/lib/libvshmem.a" -nt "$out" ]; then
-		gcc -static -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+		"$cc" -static -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 			-I "$root/include" -I "$VM_B/include" -o "$out" "$src" \
-			"$VM_B/lib/libvshmem.a" -luring ||
+			"$VM_B/lib/libvshmem.a" "${extra[@]}" ||
 			die "compiling $src failed"
 	fi
 }
 
-# vm_kernel ROOT DEBUG(0|1): the patched kernel image from
+# vm_kernel ROOT DEBUG(0|1) [ARCH]: the patched kernel image from
 # kernel/scripts/build.sh (cached there); progress is shown indented.
 # Sets VM_KERNEL.
 vm_kernel() {
-	local root=$1 debug=$2 kout t0 args=()
+	local root=$1 debug=$2 arch=${3:-x86_64} kout t0 args=()
+	[ "$arch" = x86_64 ] || args+=(--arch "$arch")
 	[ "$debug" = 1 ] && args+=(--debug)
 	step "getting the patched kernel (kernel/scripts/build.sh ${args[*]})..."
 	t0=$(now)

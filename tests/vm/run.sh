@@ -16,6 +16,13 @@
 #  5. prints one TAP stream of all cases (also saved under
 #     $VSHMEM_CACHE/kernel/logs/) and a summary.
 #
+# With --arch arm64 the same programs are cross-built (aarch64-linux-gnu-gcc,
+# tests/vm/aarch64-cross.ini; no liburing for the target, so the io_uring
+# cases report SKIP), the kernel comes from `build.sh --arch arm64`, and the
+# guest is qemu-system-aarch64 behind TF-A + OP-TEE (vm-run-ffa.sh). The
+# host cannot run aarch64 programs, so the guest prints each program's
+# `--list` before running anything, and that is the list of expected cases.
+#
 # A case is "passed" only when it reported ok. A case that was expected
 # (from `PROG --list` on the host, or from the plan the program printed)
 # but never reported is "not ok ... # not run" and fails the suite; a
@@ -23,9 +30,10 @@
 # lockdep, kmemleak...) fail the suite even if every case passed (vm-run.sh
 # scans the console; --debug adds a kmemleak scan at the end).
 #
-# Usage: tests/vm/run.sh [--debug] [--kernel IMAGE] [--only PROG[,PROG...]]
-#                        [--timeout S]
-#   --debug        the debug kernel (KASAN, kmemleak, lockdep)
+# Usage: tests/vm/run.sh [--arch x86_64|arm64] [--debug] [--kernel IMAGE]
+#                        [--only PROG[,PROG...]] [--timeout S]
+#   --arch ARCH    guest architecture (default x86_64; arm64: FF-A guest)
+#   --debug        the debug kernel (KASAN, kmemleak, lockdep; x86_64 only)
 #   --kernel IMG   boot IMG instead of building the kernel
 #   --only LIST    only these programs (vm_share, vm_lend, vm_errors,
 #                  vm_many, vm_peer, vm_hostile, vm_isolation, vm_faults,
@@ -38,22 +46,33 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$root/kernel/scripts/lib.sh"	# VSHMEM_CACHE, KCACHE, ensure_headers, step...
 . "$root/tests/vm/common.sh"
 
-debug=0 kernel= only= timeout_s=
+arch=x86_64 debug=0 kernel= only= timeout_s=
 while [ $# -gt 0 ]; do
 	case "$1" in
+	--arch) arch=${2:?--arch needs x86_64 or arm64}; shift ;;
 	--debug) debug=1 ;;
 	--kernel) kernel=${2:?--kernel needs an image}; shift ;;
 	--only) only=${2:?--only needs a list}; shift ;;
 	--timeout) timeout_s=${2:?}; shift ;;
-	-h|--help) sed -n '3,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '3,43p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown option '$1' (see --help)" ;;
 	esac
 	shift
 done
 [ -n "$timeout_s" ] || timeout_s=$([ "$debug" = 1 ] && echo 3600 || echo 1200)
 need meson ninja gcc pkg-config
+case "$arch" in
+x86_64) ;;
+arm64)
+	need aarch64-linux-gnu-gcc
+	# vm-run-ffa.sh has no debug variant (no kmemleak scan, no debug image)
+	[ "$debug" = 0 ] || die "--debug is for x86_64 guests only"
+	;;
+*) die "--arch: x86_64 or arm64, not '$arch'" ;;
+esac
 t_start=$(now)
 variant=$([ "$debug" = 1 ] && echo "debug kernel" || echo "kernel")
+[ "$arch" = x86_64 ] || variant="$arch $variant"
 
 PROGS=(vm_share vm_lend vm_errors vm_many vm_peer vm_hostile vm_isolation vm_faults vm_stress test_kernel cli-session dmabuf-heap)
 if [ -n "$only" ]; then
@@ -66,24 +85,30 @@ for p in "${PROGS[@]}"; do
 done
 
 # ---- 1. libvshmem, static
-vm_build_lib "$root"
+vm_build_lib "$root" "$arch"
 B=$VM_B
 
 # ---- 2. integration tests and the dmabuf-heaps selftest, static
 bin=$B/vm
 mkdir -p "$bin"
 t0=$(now)
-step "building the in-guest tests (tests/vm/vm_*.c, dmabuf-heaps selftest)..."
+step "building the in-guest tests ($arch: tests/vm/vm_*.c, dmabuf-heaps selftest)..."
 for src in "$root"/tests/vm/vm_*.c; do
-	vm_build_prog "$root" "$src" "$bin/$(basename "$src" .c)"
+	vm_build_prog "$root" "$src" "$bin/$(basename "$src" .c)" "$arch"
 done
-ensure_headers
+if [ "$arch" = arm64 ]; then
+	ensure_headers_arm64
+	hdr=$HEADERS_DIR-arm64 cc=aarch64-linux-gnu-gcc
+else
+	ensure_headers
+	hdr=$HEADERS_DIR cc=gcc
+fi
 st=$PATCHED_DIR/tools/testing/selftests/dmabuf-heaps/dmabuf-heap.c
 [ -f "$st" ] || die "$st not found in the patched tree"
 if [ ! -x "$bin/dmabuf-heap" ] || [ "$st" -nt "$bin/dmabuf-heap" ] ||
-   [ "$HEADERS_DIR/.done" -nt "$bin/dmabuf-heap" ]; then
+   [ "$hdr/.done" -nt "$bin/dmabuf-heap" ]; then
 	# as its Makefile does: -static, the tree's installed uapi headers
-	gcc -static -O2 -Wall -Wl,-no-as-needed -isystem "$HEADERS_DIR/include" \
+	"$cc" -static -O2 -Wall -Wl,-no-as-needed -isystem "$hdr/include" \
 		-o "$bin/dmabuf-heap" "$st" || die "compiling $st failed"
 fi
 cp "$root/tests/vm/cli-session.sh" "$bin/cli-session"
@@ -99,10 +124,12 @@ path_of() {
 
 # Cases each program must report: from --list where the program has one;
 # for test_kernel and the selftest, from the plan they print in the guest.
+# The aarch64 vm_* programs cannot run here: the guest lists their cases
+# first (step 5 reads them from its output).
 declare -A expected=()
 for p in "${PROGS[@]}"; do
 	case "$p" in
-	vm_*) expected[$p]=$("$(path_of "$p")" --list) ;;
+	vm_*) [ "$arch" = arm64 ] || expected[$p]=$("$(path_of "$p")" --list) ;;
 	cli-session) expected[$p]=$(sh "$bin/cli-session" --list) ;;
 	*) expected[$p]= ;;
 	esac
@@ -110,7 +137,7 @@ done
 
 # ---- 3. kernel
 if [ -z "$kernel" ]; then
-	vm_kernel "$root" "$debug"
+	vm_kernel "$root" "$debug" "$arch"
 	kernel=$VM_KERNEL
 fi
 [ -f "$kernel" ] || die "kernel image '$kernel' not found"
@@ -126,6 +153,13 @@ per_prog=$(( timeout_s / 2 ))
 	echo 'echo "guest: $(uname -r), $(grep -c ^processor /proc/cpuinfo) CPU(s) online, $(sed -n "s/MemTotal: *//p" /proc/meminfo)"'
 	echo 'echo "guest: heaps: $(ls /dev/dma_heap | tr "\n" " ")"'
 	echo 'fails=0'
+	if [ "$arch" = arm64 ]; then
+		for p in "${PROGS[@]}"; do
+			case "$p" in
+			vm_*) echo "echo \"$p--list: \$($p --list 2>&1 | tr '\\n' ' ')\"" ;;
+			esac
+		done
+	fi
 	if [ "$debug" = 1 ]; then
 		# the debug kernel must really have its checkers on, or a clean run
 		# would prove nothing
@@ -158,10 +192,12 @@ for p in "${PROGS[@]}"; do adds+=(--add "$(path_of "$p")"); done
 adds+=(--add "$B/examples/vshmem-offer" --add "$B/examples/vshmem-accept")
 vargs=("${adds[@]}" --kernel "$kernel" --timeout "$timeout_s" --script "$guest")
 [ "$debug" = 1 ] && vargs+=(--debug)
+runner=$root/kernel/scripts/vm-run.sh
+[ "$arch" = arm64 ] && runner=$root/kernel/scripts/vm-run-ffa.sh
 step "running ${#PROGS[@]} test programs in the guest ($variant): ${PROGS[*]}"
 t0=$(now)
 set +e
-"$root/kernel/scripts/vm-run.sh" "${vargs[@]}" 2>&1 | tee "$out"
+"$runner" "${vargs[@]}" 2>&1 | tee "$out"
 vrc=${PIPESTATUS[0]}
 set -e
 t_guest=$(elapsed "$t0")
@@ -174,6 +210,13 @@ guest_out=$(sed '/^--- last lines of the console log:/,$d' "$out")
 if [ "$debug" = 1 ]; then
 	PROGS=(debug-kernel "${PROGS[@]}")
 	expected[debug-kernel]=$(printf 'kasan\nkmemleak\nlockdep\n')
+fi
+if [ "$arch" = arm64 ]; then
+	for p in "${PROGS[@]}"; do
+		case "$p" in
+		vm_*) expected[$p]=$(sed -n "s/^$p--list: //p" <<<"$guest_out" | tr -d '\r' | tr ' ' '\n') ;;
+		esac
+	done
 fi
 tap=$(mktemp)
 pass=0 fail=0 skip=0 notrun=0 num=0
@@ -235,7 +278,7 @@ for p in "${PROGS[@]}"; do
 done
 
 mkdir -p "$KCACHE/logs"
-saved=$KCACHE/logs/vm-suite-$(date +%Y%m%d-%H%M%S)$([ "$debug" = 1 ] && echo -debug || true).tap
+saved=$KCACHE/logs/vm-suite-$(date +%Y%m%d-%H%M%S)$([ "$arch" = arm64 ] && echo -arm64 || true)$([ "$debug" = 1 ] && echo -debug || true).tap
 { echo "TAP version 13"; echo "1..$num"; cat "$tap"; } > "$saved"
 rm -f "$tap"
 echo

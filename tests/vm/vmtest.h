@@ -425,6 +425,25 @@ static inline int vt_fd_count(void)
 	return n - 1;	/* the directory's own fd */
 }
 
+/* Whether an FF-A partition is on the arm_ffa bus (the arm64 guest behind
+ * TF-A + OP-TEE). There, with CONFIG_VSOCKETS_LOOPBACK_FFA, vsock loopback
+ * also carries TYPE_FFA and SEND_SECURE offers to it (docs/design.md), so
+ * the cases that expect those refused only hold without FF-A. A system
+ * property, not a caps query: the caps are what the cases check. */
+static inline bool vt_loopback_ffa(void)
+{
+	DIR *d = opendir("/sys/bus/arm_ffa/devices");
+	struct dirent *e;
+	bool any = false;
+
+	if (!d)
+		return false;
+	while (!any && (e = readdir(d)))
+		any = e->d_name[0] != '.';
+	closedir(d);
+	return any;
+}
+
 #define VT_STATS "/sys/kernel/debug/vsock_shmem/stats"
 
 /* A counter of /sys/kernel/debug/vsock_shmem/stats ("name value" lines). */
