@@ -1,11 +1,12 @@
 #!/bin/bash
-# Boot the patched kernel in QEMU (TCG) with a busybox initramfs and run a
-# command (or a guest shell script) in it; the exit code is the command's.
+# Boot the patched kernel in QEMU (KVM when it works, else TCG) with a
+# busybox initramfs and run a command (or a guest shell script) in it; the
+# exit code is the command's.
 #
 # Usage: kernel/scripts/vm-run.sh [options] -- COMMAND [ARGS...]
 #        kernel/scripts/vm-run.sh [options] --script FILE
 # Options:
-#   --arch x86_64        guest architecture (only x86_64 is supported for now)
+#   --arch x86_64        guest architecture (only x86_64; arm64: vm-run-ffa.sh)
 #   --debug              use the debug kernel (KASAN, kmemleak, lockdep); runs a
 #                        kmemleak scan after the command
 #   --add FILE[:DIR]     copy FILE into the guest (default DIR /bin; repeatable);
@@ -17,6 +18,10 @@
 #   --allow-splats       do not fail on kernel BUG/WARNING/KASAN/lockdep/kmemleak reports
 #   --quiet              do not echo the guest console while it runs
 # The guest gets proc, sys, devtmpfs, debugfs and a tmpfs /tmp mounted, lo up.
+# Accelerator: KVM if a probe boot of the same kernel under KVM finished a
+# trivial command within 15 s (verdict cached per kernel image, QEMU version
+# and host kernel in $VSHMEM_CACHE/kvm-probe/), else TCG with a one-line
+# note; VSHMEM_ACCEL=kvm|tcg forces one (no probe).
 # Exit: the command's exit code; 124 if the VM did not finish (timeout, panic,
 # no exit marker); 125 for kernel splats with exit 0; 2 for usage errors.
 set -euo pipefail
@@ -24,7 +29,7 @@ set -euo pipefail
 
 arch=x86_64 debug=0 timeout_s=180 kernel= mem=1G smp=2 script= allow_splats=0 quiet=0
 adds=()
-usage() { sed -n '2,23p' "$0"; exit "${1:-2}"; }
+usage() { sed -n '2,29p' "$0"; exit "${1:-2}"; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--arch) arch=${2:?}; shift ;;
@@ -43,7 +48,7 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-[ "$arch" = x86_64 ] || die "--arch $arch: only x86_64 guests are supported (arm64 is build-only for now)"
+[ "$arch" = x86_64 ] || die "--arch $arch: this script boots x86_64 guests; arm64 guests boot behind TF-A + OP-TEE with kernel/scripts/vm-run-ffa.sh"
 if [ -n "$script" ]; then
 	[ $# -eq 0 ] || die "give either --script FILE or -- COMMAND, not both"
 	[ -f "$script" ] || die "script $script not found"
@@ -78,15 +83,79 @@ for a in "${adds[@]}"; do
 done
 guest_init "$root" "$debug" "reboot -f" "$script" "$@"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initramfs.cpio.gz"
+mkdir -p "$KCACHE/logs"
+
+# --- accelerator. KVM guests can hang (they do on some CI machines although
+# /dev/kvm opens), so KVM is used only when a probe boot of this very kernel
+# with a trivial command finished under it within KVM_PROBE_TIMEOUT seconds.
+# The verdict is cached per kernel image, QEMU version and host kernel.
+qemu_cmd() { # ACCEL INITRD: the QEMU command line, in the array qemu
+	qemu=(qemu-system-x86_64 -accel "$1")
+	[ "$1" = kvm ] && qemu+=(-cpu host)
+	qemu+=(-nographic -no-reboot -net none -m "$mem" -smp "$smp"
+		-kernel "$kernel" -initrd "$2" -append "console=ttyS0 quiet panic=-1 rdinit=/init")
+}
+KVM_PROBE_TIMEOUT=${KVM_PROBE_TIMEOUT:-15}
+kvm_probe() { # prints kvm or tcg; the note goes to stderr
+	local key verdict pdir proot plog prc t why
+	if ! [ -c /dev/kvm ] || ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then
+		echo "note: no usable /dev/kvm, using TCG" >&2
+		echo tcg
+		return
+	fi
+	key=$({ sha256sum < "$kernel"; qemu-system-x86_64 --version | head -n1; uname -r; } |
+		sha256sum | cut -c1-16)
+	pdir=$VSHMEM_CACHE/kvm-probe
+	if [ -f "$pdir/$key" ]; then
+		read -r verdict _ < "$pdir/$key"
+		if [ "$verdict" = kvm ]; then
+			echo kvm
+		else
+			echo "note: KVM did not work with this kernel and QEMU before (cached: $pdir/$key), using TCG" >&2
+			echo tcg
+		fi
+		return
+	fi
+	mkdir -p "$pdir"
+	proot=$work/probe
+	mkdir -p "$proot"/{bin,sbin,dev,proc,sys,tmp,etc,root,usr/bin,usr/sbin}
+	cp "$BUSYBOX" "$proot/bin/busybox"
+	guest_init "$proot" 0 "reboot -f" "" true
+	(cd "$proot" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/probe.cpio.gz"
+	plog=$KCACHE/logs/kvm-probe-$(date +%Y%m%d-%H%M%S)-$$.log
+	t=$(now)
+	qemu_cmd kvm "$work/probe.cpio.gz"
+	timeout -k 2 "$KVM_PROBE_TIMEOUT" "${qemu[@]}" < /dev/null > "$plog" 2>&1
+	prc=$?
+	if grep -q '^VSHMEM-EXIT=0' "$plog"; then
+		echo "kvm probed $(date -u +%FT%TZ) in $(elapsed "$t")" > "$pdir/$key.tmp"
+		echo kvm
+	else
+		if [ "$prc" = 124 ] || [ "$prc" = 137 ]; then
+			why="the guest hung: no result within ${KVM_PROBE_TIMEOUT}s"
+		else
+			why="qemu exit $prc after $(elapsed "$t")$(grep -m1 -o 'qemu-system-x86_64: .*' "$plog" |
+				sed 's/^qemu-system-x86_64: */: /' | cut -c1-90)"
+		fi
+		echo "tcg probed $(date -u +%FT%TZ): $why (log $plog)" > "$pdir/$key.tmp"
+		echo "note: KVM probe failed ($why; log $plog), using TCG; verdict cached in $pdir/$key" >&2
+		echo tcg
+	fi
+	mv -f "$pdir/$key.tmp" "$pdir/$key"
+}
+case "${VSHMEM_ACCEL:-}" in
+kvm) [ -c /dev/kvm ] || die "VSHMEM_ACCEL=kvm but there is no /dev/kvm"; accel=kvm ;;
+tcg) accel=tcg ;;
+'') set +e; accel=$(kvm_probe); set -e ;;
+*) die "VSHMEM_ACCEL must be kvm or tcg, not '$VSHMEM_ACCEL'" ;;
+esac
+[ "$accel" = kvm ] || [ "$accel" = tcg ] || accel=tcg
 
 # --- boot
-mkdir -p "$KCACHE/logs"
 log=$KCACHE/logs/vm-$(date +%Y%m%d-%H%M%S)-$$.log
-step "booting $kernel in QEMU (TCG, $smp CPUs, $mem, timeout ${timeout_s}s)..."
+step "booting $kernel in QEMU (${accel^^}${VSHMEM_ACCEL:+, forced by VSHMEM_ACCEL}, $smp CPUs, $mem, timeout ${timeout_s}s)..."
 t0=$(now)
-qemu=(qemu-system-x86_64 -accel tcg -nographic -no-reboot -net none -m "$mem" -smp "$smp"
-	-kernel "$kernel" -initrd "$work/initramfs.cpio.gz"
-	-append "console=ttyS0 quiet panic=-1 rdinit=/init")
+qemu_cmd "$accel" "$work/initramfs.cpio.gz"
 set +e
 # The console log keeps everything; the terminal shows the guest from the
 # start marker on (firmware and boot noise only in the log).
