@@ -235,3 +235,118 @@ $halt
 INIT
 	chmod +x "$root/init" "$root/vshmem-cmd.sh"
 }
+
+# --help: print the script's leading comment block (after the #! line).
+usage_from_header() {
+	sed -n -e '1d' -e '/^#/!q' -e 's/^# \{0,1\}//p' "$1"
+}
+
+# ---- the pristine tree and the series branch -----------------------------
+
+dev_dir() { echo "$KCACHE/dev-$1"; }       # worktree of series branch $1
+# Bump when the way the pristine commit is made changes (its hash with it).
+PRISTINE_FORMAT=2
+# The pristine commit is made with this identity and date, so that its hash
+# (the series' base-commit) is the same on every machine.
+PRISTINE_IDENT="libvshmem <dev@libvshmem.invalid>"
+PRISTINE_DATE="2024-11-17T00:00:00Z"
+
+# Serialise the scripts that create or re-create cache trees.
+lock_prepare() {
+	mkdir -p "$KCACHE"
+	exec 9>"$KCACHE/.prepare.lock"
+	flock 9
+}
+
+kgit() { git -C "$PRISTINE_DIR" -c gc.auto=0 -c advice.detachedHead=false "$@"; }
+
+# Unpack the tarball into $PRISTINE_DIR and commit it as tag "pristine"
+# (once per tarball).
+ensure_pristine() {
+	local id t0 src ver
+
+	need git tar xz sha256sum flock
+	[ -f "$KERNEL_TARBALL" ] || die "$KERNEL_TARBALL not found: apt-get install -y linux-source-6.12"
+	id="$(stat -c '%s %Y' "$KERNEL_TARBALL") format $PRISTINE_FORMAT"
+	[ -f "$PRISTINE_DIR/.pristine-ok" ] && [ "$(cat "$PRISTINE_DIR/.pristine-ok")" = "$id" ] && return 0
+	t0=$(now)
+	mkdir -p "$KCACHE"
+	step "unpacking $KERNEL_TARBALL into $PRISTINE_DIR..."
+	rm -rf "$PRISTINE_DIR" "$PATCHED_DIR" "$PATCHED_STAMP" "$KCACHE"/dev-* "$KCACHE/unpack.tmp"
+	mkdir -p "$KCACHE/unpack.tmp"
+	tar -C "$KCACHE/unpack.tmp" -xf "$KERNEL_TARBALL"
+	src=$(find "$KCACHE/unpack.tmp" -mindepth 1 -maxdepth 1 -type d | head -n1)
+	[ -f "$src/Makefile" ] || die "unexpected tarball layout (no Makefile in $src)"
+	mv "$src" "$PRISTINE_DIR"
+	rmdir "$KCACHE/unpack.tmp"
+	ver=$(make -s -C "$PRISTINE_DIR" kernelversion 2>/dev/null || echo unknown)
+	step "creating git repository for the pristine tree (v$ver)..."
+	kgit init -q -b pristine-branch
+	# Debian's tarball has a top-level .gitignore ignoring everything ('/*'):
+	# force-add every file of the tarball.
+	kgit add -f -A
+	GIT_AUTHOR_NAME=${PRISTINE_IDENT% <*} GIT_AUTHOR_EMAIL=dev@libvshmem.invalid \
+	GIT_COMMITTER_NAME=${PRISTINE_IDENT% <*} GIT_COMMITTER_EMAIL=dev@libvshmem.invalid \
+	GIT_AUTHOR_DATE=$PRISTINE_DATE GIT_COMMITTER_DATE=$PRISTINE_DATE \
+		kgit commit -q --no-verify -m "v$ver (Debian linux-source-6.12, pristine)"
+	kgit tag -f pristine >/dev/null
+	echo "$id" > "$PRISTINE_DIR/.pristine-ok"
+	info "pristine tree ready in $(elapsed "$t0"): $(kgit rev-parse --short pristine)"
+}
+
+# The cover letter as a branch description: the subject, a blank line, and
+# the body (what format-patch writes before the shortlog).
+cover_to_description() { # cover-letter.patch
+	awk '
+		hdr && /^Subject: / { sub(/^Subject: \[PATCH[^]]*\] /, ""); subj = $0; insub = 1; next }
+		hdr && insub && /^[ \t]/ { sub(/^[ \t]+/, " "); subj = subj $0; next }
+		hdr { insub = 0 }
+		hdr && /^$/ { hdr = 0; print subj; print ""; next }
+		!hdr && /^.+ \([0-9]+\):$/ { exit }
+		!hdr { body[n++] = $0 }
+		END { while (n > 0 && body[n - 1] == "") n--; for (i = 0; i < n; i++) print body[i] }
+		BEGIN { hdr = 1 }' "$1"
+}
+
+# Apply the series as BRANCH (from "pristine") in the worktree DIR; the
+# cover letter becomes the branch description.
+series_import() { # branch dir
+	local branch=$1 dir=$2 p
+
+	kgit worktree remove --force "$dir" >/dev/null 2>&1 || rm -rf "$dir"
+	kgit worktree prune
+	kgit worktree add -q -B "$branch" "$dir" pristine
+	while read -r p; do
+		GIT_COMMITTER_NAME=${PRISTINE_IDENT% <*} GIT_COMMITTER_EMAIL=dev@libvshmem.invalid \
+		git -C "$dir" -c gc.auto=0 am -q --no-3way --committer-date-is-author-date \
+			"$PATCH_DIR/$p" > "$KCACHE/am.log" 2>&1 || {
+			cat "$KCACHE/am.log" >&2
+			git -C "$dir" am --abort >/dev/null 2>&1 || true
+			die "patch '$p' does not apply on top of the ones before it"
+		}
+	done < <(series_patches)
+	[ -f "$PATCH_DIR/0000-cover-letter.patch" ] &&
+		kgit config "branch.$branch.description" "$(cover_to_description "$PATCH_DIR/0000-cover-letter.patch")"
+	return 0
+}
+
+# Write the series of BRANCH to DIR: format-patch with the cover letter
+# from the branch description, base-commit, and the series file. Commit
+# hashes are zeroed and the cover letter is dated like the newest patch, so
+# the output depends on the patches' contents only. The cover letter is
+# signed by the author of the newest commit.
+series_export() { # branch dir
+	local branch=$1 dir=$2 date name email
+
+	[ -n "$(kgit config "branch.$branch.description" || true)" ] ||
+		die "branch '$branch' has no description (the cover letter): git branch --edit-description $branch"
+	date=$(kgit log -1 --format=%ad --date=rfc2822 --author-date-order pristine.."$branch")
+	name=$(kgit log -1 --format=%an "$branch") email=$(kgit log -1 --format=%ae "$branch")
+	mkdir -p "$dir"
+	rm -f "$dir"/*.patch "$dir/series"
+	GIT_COMMITTER_NAME=$name GIT_COMMITTER_EMAIL=$email GIT_COMMITTER_DATE=$date \
+		kgit -c core.abbrev=12 -c diff.renames=true format-patch -q --zero-commit \
+			--cover-letter --cover-from-description=subject --base=pristine \
+			--no-signature -o "$dir" pristine.."$branch"
+	(cd "$dir" && ls [0-9][0-9][0-9][0-9]-*.patch | grep -v '^0000-cover-letter' > series)
+}

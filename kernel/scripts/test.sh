@@ -1,5 +1,7 @@
 #!/bin/bash
 # The kernel half of the project's test command. Steps, in order:
+#   series        kernel/patches is the format-patch output of its branch
+#                 (series-to-branch.sh, then branch-to-series.sh --check)
 #   checkpatch    checkpatch.pl --strict on the series
 #   build-x86_64  W=1 build of the x86_64 test kernel
 #   build-arm64   W=1 build for arm64 (build-only check)
@@ -23,7 +25,7 @@ while [ $# -gt 0 ]; do
 	--debug) debug=1 ;;
 	--skip) skip+="${2:?},"; shift ;;
 	--only) only+="${2:?},"; shift ;;
-	-h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+	-h|--help) usage_from_header "$0"; exit 0 ;;
 	*) die "unknown option '$1'" ;;
 	esac
 	shift
@@ -55,10 +57,16 @@ run() { # name command...
 	return "$rc"
 }
 
+series_round_trip() {
+	"$S/series-to-branch.sh" --branch ci-round-trip --force >/dev/null &&
+		"$S/branch-to-series.sh" --branch ci-round-trip --check
+}
+
 step "kernel tests ($(series_count) patches in the series)"
 if ! run prepare "$S/prepare.sh"; then
 	failed=1
 else
+	run series series_round_trip
 	run checkpatch "$S/checkpatch.sh"
 	x86=
 	if run build-x86_64 "$S/build.sh" --arch x86_64; then
