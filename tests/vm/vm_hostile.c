@@ -1101,6 +1101,58 @@ static int flood_data_reset(void)
 	return raw_meter_check(&m);
 }
 
+/* A borrower closes with 4,096 offers outstanding. The end of the
+ * connection ends them all: counted, the lender reads no notice per offer
+ * (the close puts O(1) packets on the transport, not 4,096), and by the
+ * time it reads the end of the connection every offer has ended. Bounded:
+ * the lender's teardown runs off the packet path, so a new connection
+ * opened meanwhile is established at once (bound far below vsock's 2 s
+ * connect timeout, which it used to hit under TCG: the latency is printed,
+ * and vshmem-bench measures it). */
+static int teardown_connect_latency(void)
+{
+	enum { N = 4096 };
+	struct raw_meter m;
+	struct raw_pair p, q;
+	struct timespec t0, t1;
+	long long ms;
+	int fd, notices = 0;
+	struct raw_rx r;
+
+	TRY(raw_meter_start(&m));
+	fd = raw_alloc("system", PAGE);
+	CHECK(fd >= 0);
+	RAW_PAIR(&p, SOCK_SEQPACKET);
+	for (int i = 0; i < N; i++) {
+		struct vsock_shmem d = raw_desc(VSOCK_SHMEM_SUBOP_OFFER, fd, 1 + i, 0);
+
+		CHECK_EQ(raw_send_desc(p.lender, &d, 0), 0);	/* control only */
+	}
+	TRY(vt_wait_outstanding(m.outstanding + N));
+	close(p.borrower);
+	p.borrower = -1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	RAW_PAIR(&q, SOCK_SEQPACKET);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	for (;;) {
+		r = raw_recv(p.lender, sizeof(union raw_ctl), 0, 10000);
+		if (r.n < 0 || !r.has)
+			break;
+		notices++;
+	}
+	vt_diag("connect while %d offers end: %lld ms; notices read by the lender: %d; "
+		"end of connection: %zd", N, ms, notices, r.n);
+	CHECK_EQ(r.n, 0);				/* end of the connection */
+	CHECK_EQ(notices, 0);
+	CHECK_EQ(vt_stat("outstanding"), m.outstanding);	/* all ended by then */
+	CHECK(ms < 1000);
+	raw_pair_close(&q);
+	raw_pair_close(&p);
+	close(fd);
+	return raw_meter_check(&m);
+}
+
 /* ---- socket options ------------------------------------------------- */
 
 static int caps_bad_queries(void)
@@ -1233,6 +1285,7 @@ static const struct vt_case cases[] = {
 	{ "recv_emfile", recv_emfile },
 	{ "marker_flood", marker_flood },
 	{ "flood_data_reset", flood_data_reset },
+	{ "teardown_connect_latency", teardown_connect_latency },
 	{ "caps_bad_queries", caps_bad_queries },
 	{ "hostile_memfree", hostile_memfree },
 };
