@@ -27,9 +27,14 @@ if grep -q '^Requires' "$prefix/lib/pkgconfig/libvshmem.pc"; then
 	cat "$prefix/lib/pkgconfig/libvshmem.pc"
 	exit 1
 fi
-for h in vshmem.h vshmem-uring.h vshmem-drm.h vsock-shmem-uapi.h version.h; do
+for h in vshmem.h vshmem-uring.h vshmem-drm.h version.h; do
 	test -f "$prefix/include/libvshmem/$h" || { echo "missing header $h"; exit 1; }
 done
+# The copy of the kernel uAPI is private to the library.
+if [ -e "$prefix/include/libvshmem/vsock-shmem-uapi.h" ]; then
+	echo "vsock-shmem-uapi.h must not be installed"
+	exit 1
+fi
 
 for m in man3/vshmem-heap.3 man3/vshmem-buf.3 man3/vshmem-channel.3 \
 	 man3/vshmem-offer.3 man1/vshmem-offer.1 man1/vshmem-accept.1; do
