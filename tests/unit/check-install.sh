@@ -21,9 +21,12 @@ echo "+ pkg-config --cflags --libs libvshmem"
 flags=$(pkg-config --cflags --libs libvshmem)
 echo "  $flags"
 grep -q '^Name: libvshmem' "$prefix/lib/pkgconfig/libvshmem.pc"
-# liburing and libdrm are build-time headers only: users need neither.
-if grep -q '^Requires' "$prefix/lib/pkgconfig/libvshmem.pc"; then
-	echo "libvshmem.pc should not require anything:"
+# liburing is build-time headers only; libdrm is linked (PRIME helpers), so
+# it may appear in Requires.private (static linking) and nowhere else.
+if grep -q '^Requires:' "$prefix/lib/pkgconfig/libvshmem.pc" ||
+   grep '^Requires.private:' "$prefix/lib/pkgconfig/libvshmem.pc" |
+	grep -qv '^Requires.private: libdrm$'; then
+	echo "libvshmem.pc may only require libdrm, privately:"
 	cat "$prefix/lib/pkgconfig/libvshmem.pc"
 	exit 1
 fi
