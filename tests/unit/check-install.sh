@@ -39,8 +39,9 @@ if [ -e "$prefix/include/libvshmem/vsock-shmem-uapi.h" ]; then
 	exit 1
 fi
 
-for m in man3/vshmem-heap.3 man3/vshmem-buf.3 man3/vshmem-channel.3 \
-	 man3/vshmem-offer.3 man1/vshmem-offer.1 man1/vshmem-accept.1; do
+for m in man7/libvshmem.7 man3/vshmem_offer_send.3 man3/vshmem_offer.3 \
+	 man3/vshmem_channel_recv.3 man3/vshmem-offer.3 man1/vshmem-offer.1 \
+	 man1/vshmem-accept.1; do
 	test -f "$prefix/share/man/$m" || { echo "missing man page $m"; exit 1; }
 done
 
