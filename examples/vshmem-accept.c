@@ -210,14 +210,13 @@ static int inspect(const struct opts *o, struct vshmem_incoming *in,
 static void read_notices(struct vshmem_channel *ch, struct vshmem_incoming **next,
 			 char *header, size_t len)
 {
-	VSHMEM_OPTS(vshmem_recv_opts, nowait, .timeout_ms = -1);
 	struct vshmem_incoming *in;
 	char scratch[256];
 
 	while (!*next) {
 		in = NULL;
 		memset(scratch, 0, sizeof(scratch));
-		if (vshmem_channel_recv(ch, scratch, sizeof(scratch) - 1, &nowait, &in) < 0)
+		if (vshmem_channel_recv(ch, scratch, sizeof(scratch) - 1, 0, NULL, &in) < 0)
 			return;
 		if (in) {
 			*next = in;
@@ -269,7 +268,7 @@ int main(int argc, char **argv)
 		if (!in) {
 			memset(header, 0, sizeof(header));
 			ret = vshmem_channel_recv(ch, header, sizeof(header) - 1,
-						  NULL, &in);
+						  -1, NULL, &in);
 			if (ret == -ECONNRESET) {
 				info("the peer closed the connection");
 				vshmem_channel_close(ch);
@@ -308,7 +307,7 @@ int main(int argc, char **argv)
 				info("released");
 			}
 		}
-		vshmem_incoming_free(in);
+		vshmem_incoming_close(in);
 	}
 	vshmem_channel_close(ch);
 	vshmem_channel_close(listener);

@@ -301,7 +301,7 @@ int main(int argc, char **argv)
 		info("lender access revoked while lent: ok (read faulted)");
 	}
 
-	ret = vshmem_offer_wait_release(offer, o.reclaim_ms);
+	ret = vshmem_offer_wait_release(offer, o.reclaim_ms ? o.reclaim_ms : -1);
 	if (ret == -ETIMEDOUT) {
 		info("not released after %d ms, reclaiming", o.reclaim_ms);
 		ret = vshmem_offer_reclaim(offer);

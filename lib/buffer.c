@@ -25,12 +25,6 @@ struct vshmem_buf *vshmem_buf_wrap(int fd, uint64_t size, int kind)
 	return buf;
 }
 
-static bool valid_kind(int kind)
-{
-	return kind == VSHMEM_KIND_SHARE || kind == VSHMEM_KIND_LEND ||
-	       kind == VSHMEM_KIND_SEND_SECURE;
-}
-
 VSHMEM_API int vshmem_buf_alloc(struct vshmem_heap *heap, size_t size,
 				const struct vshmem_alloc_opts *opts,
 				struct vshmem_buf **ret_buf)
@@ -116,7 +110,7 @@ VSHMEM_API int vshmem_buf_import(int fd, const struct vshmem_import_opts *opts,
 	if (ret < 0)
 		return vshmem_err(ret);
 	kind = OPTS_GET(opts, kind, 0);
-	if (kind && !valid_kind(kind))
+	if (kind && !vshmem_kind_valid(kind))
 		return vshmem_err(-EINVAL);
 
 	ret = check_dmabuf(fd);
@@ -156,7 +150,7 @@ VSHMEM_API int vshmem_buf_dup_fd(const struct vshmem_buf *buf)
 
 VSHMEM_API uint64_t vshmem_buf_get_size(const struct vshmem_buf *buf)
 {
-	return buf ? buf->size : 0;
+	return buf ? buf->size : VSHMEM_NULL_ARG(0);
 }
 
 VSHMEM_API int vshmem_buf_get_kind(const struct vshmem_buf *buf)

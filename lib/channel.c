@@ -8,10 +8,9 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>	/* first: older uapi vm_sockets.h (e.g. 6.1.4) use sockaddr without it */
-#include <linux/vm_sockets.h>
+#include <sys/socket.h>
 
-#include "internal.h"
+#include "internal.h"	/* <linux/vm_sockets.h>, through the uAPI copy */
 
 static int channel_new(int fd, bool owns_fd, int sock_type,
 		       const struct vshmem_channel_opts *opts,
@@ -30,6 +29,8 @@ static int channel_new(int fd, bool owns_fd, int sock_type,
 	for (size_t i = 0; i < VSHMEM_OFFER_BUCKETS; i++)
 		vshmem_list_init(&ch->offers[i]);
 	vshmem_list_init(&ch->incomings);
+	for (size_t i = 0; i < VSHMEM_URING_BUCKETS; i++)
+		vshmem_list_init(&ch->uring[i]);
 	*ret_ch = ch;
 	return 0;
 }
@@ -181,6 +182,12 @@ VSHMEM_API void vshmem_channel_close(struct vshmem_channel *ch)
 
 	if (!ch)
 		return;
+	/* io_uring operations still in flight break the documented rule;
+	 * forget them so that their CQEs are refused as foreign. */
+	for (size_t i = 0; i < VSHMEM_URING_BUCKETS; i++)
+		while (ch->uring[i].next != &ch->uring[i])
+			vshmem_uring_req_drop(vshmem_container_of(ch->uring[i].next,
+					struct vshmem_uring_req, link));
 	/* Detach what is left: the kernel ends live offers on close. */
 	for (size_t i = 0; i < VSHMEM_OFFER_BUCKETS; i++) {
 		struct vshmem_list *h = &ch->offers[i];
@@ -257,10 +264,9 @@ VSHMEM_API int vshmem_channel_supports(struct vshmem_channel *ch,
 				       enum vshmem_kind kind)
 {
 	uint64_t caps;
-	uint32_t ukind;
 	int ret;
 
-	if (!ch || vshmem_kind_to_uapi(kind, &ukind) < 0)
+	if (!ch || !vshmem_kind_valid((int)kind))
 		return vshmem_err(-EINVAL);
 	ret = vshmem_channel_caps(ch, &caps);
 	if (ret < 0)
@@ -441,7 +447,7 @@ int vshmem_channel_process_rx(struct vshmem_channel *ch, struct msghdr *msg,
 				   "offer %llu not wanted, relinquishing",
 				   (unsigned long long)rx.desc.id);
 			vshmem_incoming_release(in);
-			vshmem_incoming_free(in);
+			vshmem_incoming_close(in);
 			break;
 		}
 		*ret_in = in;
@@ -470,28 +476,91 @@ int vshmem_channel_process_rx(struct vshmem_channel *ch, struct msghdr *msg,
 	return (int)n;
 }
 
-/* recvmsg() with the control buffer. A control message may come with no
- * data bytes, so 0 bytes without one is the end of the stream: that is
- * reported as -ECONNRESET, never as 0. */
+struct vshmem_list *vshmem_uring_bucket(struct vshmem_channel *ch,
+					uintptr_t addr)
+{
+	return &ch->uring[(addr >> 4) % VSHMEM_URING_BUCKETS];
+}
+
+/*
+ * End of stream, or the connection was reset: the peer is gone, and the
+ * kernel has ended every offer of the connection in both directions (the
+ * memory is back with the lender; see vsock_shmem_release() and
+ * vsock_shmem_peer_gone() in the series). Whether the peer's RELINQUISH
+ * notices were read before the end or not, the result is the same: every
+ * live offer is RELEASED and every live incoming offer RECLAIMED.
+ */
+int vshmem_channel_peer_gone(struct vshmem_channel *ch)
+{
+	for (size_t i = 0; i < VSHMEM_OFFER_BUCKETS; i++) {
+		struct vshmem_list *h = &ch->offers[i];
+
+		for (struct vshmem_list *l = h->next; l != h; l = l->next) {
+			struct vshmem_offer *o =
+				vshmem_container_of(l, struct vshmem_offer, link);
+
+			if (o->state == VSHMEM_STATE_LIVE)
+				vshmem_offer_set_state(o, VSHMEM_STATE_RELEASED);
+		}
+	}
+	for (struct vshmem_list *l = ch->incomings.next; l != &ch->incomings;
+	     l = l->next) {
+		struct vshmem_incoming *in =
+			vshmem_container_of(l, struct vshmem_incoming, link);
+
+		if (in->state == VSHMEM_STATE_LIVE)
+			in->state = VSHMEM_STATE_RECLAIMED;
+	}
+	return -ECONNRESET;
+}
+
+void vshmem_deadline_start(struct vshmem_deadline *dl, int timeout_ms)
+{
+	dl->timeout_ms = timeout_ms;
+	dl->end_ms = timeout_ms > 0 ? vshmem_sys_now_ms() + timeout_ms : 0;
+}
+
+/* Wait until the socket is readable or the deadline passes. */
+static int wait_readable(struct vshmem_channel *ch,
+			 const struct vshmem_deadline *dl)
+{
+	int64_t left;
+	int ret;
+
+	do {
+		left = dl->end_ms - vshmem_sys_now_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		ret = vshmem_sys_poll(ch->fd, POLLIN,
+				      left > INT_MAX ? INT_MAX : (int)left);
+	} while (ret == -EINTR);
+	return ret;
+}
+
+/*
+ * recvmsg() with the control buffer, waiting as @dl says (poll(2)'s
+ * convention). Only a timeout < 0 blocks in recvmsg(); otherwise the read
+ * is MSG_DONTWAIT after poll(), and a wake-up whose data is gone (another
+ * reader) goes back to waiting for what is left of the time.
+ *
+ * A control message may come with no data bytes, so 0 bytes without one
+ * is the end of the stream: that is reported as -ECONNRESET, never as 0,
+ * and ends every offer of the channel (vshmem_channel_peer_gone()).
+ */
 int vshmem_channel_recv_msg(struct vshmem_channel *ch, void *buf, size_t len,
-			    int timeout_ms, struct vshmem_incoming **ret_in)
+			    const struct vshmem_deadline *dl,
+			    struct vshmem_incoming **ret_in)
 {
 	unsigned char scratch;
 	union vshmem_ctl ctl;
 	struct iovec iov;
-	struct msghdr msg = { 0 };
-	int flags = 0, ret;
+	struct msghdr msg;
+	int flags, ret;
 	ssize_t n;
 
 	if (ch->listener)
 		return -ENOTCONN;
-	if (timeout_ms > 0) {
-		ret = vshmem_sys_poll(ch->fd, POLLIN, timeout_ms);
-		if (ret < 0)
-			return ret;
-	} else if (timeout_ms < 0) {
-		flags |= MSG_DONTWAIT;
-	}
+	flags = dl->timeout_ms < 0 ? 0 : MSG_DONTWAIT;
 	/* Never read with a zero-length buffer: recvmsg() would then return
 	 * 0 for data that is queued, which looks like end of stream. */
 	if (len == 0) {
@@ -500,25 +569,36 @@ int vshmem_channel_recv_msg(struct vshmem_channel *ch, void *buf, size_t len,
 	}
 	if (len > INT_MAX)
 		len = INT_MAX;
-	iov.iov_base = buf;
-	iov.iov_len = len;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = ctl.buf;
-	msg.msg_controllen = sizeof(ctl.buf);
-	n = vshmem_sys_recvmsg(ch->fd, &msg, flags);
+	do {
+		if (dl->timeout_ms > 0) {
+			ret = wait_readable(ch, dl);
+			if (ret < 0)
+				return ret;
+		}
+		memset(&msg, 0, sizeof(msg));
+		iov.iov_base = buf;
+		iov.iov_len = len;
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = sizeof(ctl.buf);
+		n = vshmem_sys_recvmsg(ch->fd, &msg, flags);
+	} while ((n == -EAGAIN || n == -EINTR) && dl->timeout_ms > 0);
+	if (n == -ECONNRESET)
+		return vshmem_channel_peer_gone(ch);
 	if (n < 0)
 		return (int)n;
 	if (n == 0 && msg.msg_controllen == 0 && !(msg.msg_flags & MSG_CTRUNC))
-		return -ECONNRESET;
+		return vshmem_channel_peer_gone(ch);
 	return vshmem_channel_process_rx(ch, &msg, n, ret_in);
 }
 
 VSHMEM_API int vshmem_channel_recv(struct vshmem_channel *ch, void *buf,
-				   size_t len,
+				   size_t len, int timeout_ms,
 				   const struct vshmem_recv_opts *opts,
 				   struct vshmem_incoming **ret_incoming)
 {
+	struct vshmem_deadline dl;
 	int ret;
 
 	if (!ch || (!buf && len))
@@ -526,7 +606,7 @@ VSHMEM_API int vshmem_channel_recv(struct vshmem_channel *ch, void *buf,
 	ret = OPTS_VALID(opts, vshmem_recv_opts);
 	if (ret < 0)
 		return vshmem_err(ret);
-	return vshmem_err(vshmem_channel_recv_msg(ch, buf, len,
-						  OPTS_GET(opts, timeout_ms, 0),
+	vshmem_deadline_start(&dl, timeout_ms);
+	return vshmem_err(vshmem_channel_recv_msg(ch, buf, len, &dl,
 						  ret_incoming));
 }

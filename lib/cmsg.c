@@ -2,102 +2,12 @@
 /*
  * SCM_VSOCK_SHMEM control messages: build one for sendmsg(), and take apart
  * what recvmsg() returned. Pure functions, no system calls: the caller
- * closes the fds this module collects. Also the translation between the
- * library's enums (which start at 1) and the kernel's constants.
+ * closes the fds this module collects. The translation between the
+ * library's constants and the kernel's is in uapi.h.
  */
 #include <string.h>
 
 #include "internal.h"
-
-int vshmem_kind_to_uapi(int kind, uint32_t *ret)
-{
-	switch (kind) {
-	case VSHMEM_KIND_SHARE:
-		*ret = VSOCK_SHMEM_KIND_SHARE;
-		return 0;
-	case VSHMEM_KIND_LEND:
-		*ret = VSOCK_SHMEM_KIND_LEND;
-		return 0;
-	case VSHMEM_KIND_SEND_SECURE:
-		*ret = VSOCK_SHMEM_KIND_SEND_SECURE;
-		return 0;
-	}
-	return -EINVAL;
-}
-
-int vshmem_kind_from_uapi(uint32_t ukind)
-{
-	switch (ukind) {
-	case VSOCK_SHMEM_KIND_SHARE:
-		return VSHMEM_KIND_SHARE;
-	case VSOCK_SHMEM_KIND_LEND:
-		return VSHMEM_KIND_LEND;
-	case VSOCK_SHMEM_KIND_SEND_SECURE:
-		return VSHMEM_KIND_SEND_SECURE;
-	}
-	return -EPROTO;
-}
-
-int vshmem_type_from_uapi(uint32_t utype)
-{
-	switch (utype) {
-	case VSOCK_SHMEM_TYPE_FFA:
-		return VSHMEM_TYPE_FFA;
-	case VSOCK_SHMEM_TYPE_LOCAL:
-		return VSHMEM_TYPE_LOCAL;
-	}
-	return -EPROTO;
-}
-
-int vshmem_flags_to_uapi(unsigned int flags, uint32_t *ret)
-{
-	uint32_t u = 0;
-
-	if (flags & ~(VSHMEM_OFFER_F_CLEAR | VSHMEM_OFFER_F_READONLY))
-		return -EINVAL;
-	if (flags & VSHMEM_OFFER_F_CLEAR)
-		u |= VSOCK_SHMEM_F_CLEAR;
-	if (flags & VSHMEM_OFFER_F_READONLY)
-		u |= VSOCK_SHMEM_F_READONLY;
-	*ret = u;
-	return 0;
-}
-
-unsigned int vshmem_flags_from_uapi(uint32_t uflags)
-{
-	unsigned int f = 0;
-
-	/* Unknown bits from a newer kernel are dropped, not fatal. */
-	if (uflags & VSOCK_SHMEM_F_CLEAR)
-		f |= VSHMEM_OFFER_F_CLEAR;
-	if (uflags & VSOCK_SHMEM_F_READONLY)
-		f |= VSHMEM_OFFER_F_READONLY;
-	return f;
-}
-
-uint64_t vshmem_caps_from_uapi(uint64_t ucaps)
-{
-	static const struct {
-		uint64_t ubit, bit;
-	} map[] = {
-		{ VSOCK_SHMEM_CAP_TYPE(VSOCK_SHMEM_TYPE_FFA),
-		  VSHMEM_CAP_TYPE(VSHMEM_TYPE_FFA) },
-		{ VSOCK_SHMEM_CAP_TYPE(VSOCK_SHMEM_TYPE_LOCAL),
-		  VSHMEM_CAP_TYPE(VSHMEM_TYPE_LOCAL) },
-		{ VSOCK_SHMEM_CAP_KIND(VSOCK_SHMEM_KIND_SHARE),
-		  VSHMEM_CAP_KIND(VSHMEM_KIND_SHARE) },
-		{ VSOCK_SHMEM_CAP_KIND(VSOCK_SHMEM_KIND_LEND),
-		  VSHMEM_CAP_KIND(VSHMEM_KIND_LEND) },
-		{ VSOCK_SHMEM_CAP_KIND(VSOCK_SHMEM_KIND_SEND_SECURE),
-		  VSHMEM_CAP_KIND(VSHMEM_KIND_SEND_SECURE) },
-	};
-	uint64_t caps = 0;
-
-	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
-		if (ucaps & map[i].ubit)
-			caps |= map[i].bit;
-	return caps;
-}
 
 int vshmem_cmsg_encode(void *ctl, size_t ctl_len,
 		       const struct vsock_shmem *desc)

@@ -4,6 +4,7 @@
  * and the optional log callback.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "internal.h"
 #include <libvshmem/version.h>
@@ -32,17 +33,50 @@ VSHMEM_API const char *vshmem_version(void)
 	return VSHMEM_VERSION_STRING;
 }
 
+/* Everything the library knows per kind, in one table: its name and the
+ * heaps that enforce it (DESIGN.md section 1). The kernel's numbering is
+ * uapi.h's business. */
+static const struct vshmem_kind_info kinds[] = {
+	[VSHMEM_KIND_SHARE] = {
+		.name = "share",
+		.heaps = { "system" },
+		/* No system heap means no dma-buf heaps at all. */
+		.no_heap_err = -ENOENT,
+	},
+	[VSHMEM_KIND_LEND] = {
+		.name = "lend",
+		.heaps = { "lend", "lend-nomap" },
+		/* This kernel cannot lend; sharing instead would break the
+		 * caller's assumption. */
+		.no_heap_err = -EOPNOTSUPP,
+	},
+	[VSHMEM_KIND_SEND_SECURE] = {
+		.name = "send-secure",
+		/* No heap allocates it: only buffers that already carry a
+		 * handle can be sent on. */
+		.no_heap_err = -EOPNOTSUPP,
+	},
+};
+
+const struct vshmem_kind_info *vshmem_kind_info(int kind)
+{
+	return vshmem_kind_valid(kind) ? &kinds[kind] : NULL;
+}
+
+int vshmem_heap_name_kind(const char *name)
+{
+	for (int k = VSHMEM_KIND_FIRST; k <= VSHMEM_KIND_LAST; k++)
+		for (size_t i = 0; i < ARRAY_SIZE(kinds[k].heaps); i++)
+			if (kinds[k].heaps[i] && !strcmp(kinds[k].heaps[i], name))
+				return k;
+	return 0;
+}
+
 VSHMEM_API const char *vshmem_kind_name(int kind)
 {
-	switch (kind) {
-	case VSHMEM_KIND_SHARE:
-		return "share";
-	case VSHMEM_KIND_LEND:
-		return "lend";
-	case VSHMEM_KIND_SEND_SECURE:
-		return "send-secure";
-	}
-	return "unknown";
+	const struct vshmem_kind_info *k = vshmem_kind_info(kind);
+
+	return k ? k->name : "unknown";
 }
 
 void vshmem_log(const struct vshmem_channel *ch, int level,

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * PRIME glue. The two PRIME ioctls are issued through the library's own
- * syscall seam (sys.c) with libdrm's struct definitions, rather than via
- * drmPrimeFDToHandle()/drmPrimeHandleToFD(): same kernel calls, but the
- * unit tests can then exercise this file without a GPU.
+ * PRIME glue over libdrm's drmPrimeFDToHandle() and drmPrimeHandleToFD().
+ * libdrm reports failure as -1 with errno set; that becomes -errno here.
+ * The unit tests replace the two calls at link time (-Wl,--wrap, see
+ * tests/unit/meson.build), so this file is tested without a GPU.
  */
 #include <fcntl.h>
 
@@ -12,23 +12,28 @@
 #include "internal.h"
 
 #ifdef HAVE_LIBDRM
-#include <libdrm/drm.h>
+#include <xf86drm.h>
+
+/* libdrm's -1 + errno, as -errno. */
+static int drm_err(int ret)
+{
+	return ret ? (errno > 0 ? -errno : -EIO) : 0;
+}
 
 VSHMEM_API int vshmem_drm_import(int drm_fd, const struct vshmem_buf *buf,
 				 uint32_t *ret_handle)
 {
-	struct drm_prime_handle args = { .handle = 0 };
+	uint32_t handle = 0;
 	int ret;
 
 	if (!buf || !ret_handle)
 		return vshmem_err(-EINVAL);
 	if (drm_fd < 0)
 		return vshmem_err(-EBADF);
-	args.fd = buf->fd;
-	ret = vshmem_sys_ioctl(drm_fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &args);
+	ret = drm_err(drmPrimeFDToHandle(drm_fd, buf->fd, &handle));
 	if (ret < 0)
 		return vshmem_err(ret);
-	*ret_handle = args.handle;
+	*ret_handle = handle;
 	return 0;
 }
 
@@ -36,12 +41,7 @@ VSHMEM_API int vshmem_drm_export(int drm_fd, uint32_t handle,
 				 const struct vshmem_import_opts *opts,
 				 struct vshmem_buf **ret_buf)
 {
-	struct drm_prime_handle args = {
-		.handle = handle,
-		.flags = DRM_CLOEXEC | DRM_RDWR,
-		.fd = -1,
-	};
-	int ret;
+	int fd = -1, ret;
 
 	if (!ret_buf)
 		return vshmem_err(-EINVAL);
@@ -50,12 +50,13 @@ VSHMEM_API int vshmem_drm_export(int drm_fd, uint32_t handle,
 	ret = OPTS_VALID(opts, vshmem_import_opts);
 	if (ret < 0)
 		return vshmem_err(ret);
-	ret = vshmem_sys_ioctl(drm_fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &args);
+	ret = drm_err(drmPrimeHandleToFD(drm_fd, handle, DRM_CLOEXEC | DRM_RDWR,
+					 &fd));
 	if (ret < 0)
 		return vshmem_err(ret);
-	ret = vshmem_buf_import(args.fd, opts, ret_buf);
+	ret = vshmem_buf_import(fd, opts, ret_buf);
 	if (ret < 0)
-		vshmem_sys_close(args.fd);	/* import did not take it */
+		vshmem_sys_close(fd);	/* import did not take it */
 	return vshmem_err(ret);
 }
 

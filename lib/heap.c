@@ -12,24 +12,6 @@
 
 #define HEAP_DIR "/dev/dma_heap"
 
-/* The heaps whose kind we know. Others are usable, kind unknown. */
-static const struct {
-	const char *name;
-	int kind;
-} known_heaps[] = {
-	{ "system", VSHMEM_KIND_SHARE },
-	{ "lend", VSHMEM_KIND_LEND },
-	{ "lend-nomap", VSHMEM_KIND_LEND },
-};
-
-static int kind_of(const char *name)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(known_heaps); i++)
-		if (!strcmp(known_heaps[i].name, name))
-			return known_heaps[i].kind;
-	return 0;
-}
-
 VSHMEM_API int vshmem_heap_list(char ***ret_names)
 {
 	char **names;
@@ -78,7 +60,7 @@ VSHMEM_API int vshmem_heap_open(const char *name, struct vshmem_heap **ret_heap)
 	if (!heap)
 		return vshmem_err(-ENOMEM);
 	memcpy(heap->name, name, len + 1);
-	heap->kind = kind_of(name);
+	heap->kind = vshmem_heap_name_kind(name);
 
 	strcpy(path, HEAP_DIR "/");
 	strcat(path, name);
@@ -95,26 +77,18 @@ VSHMEM_API int vshmem_heap_open(const char *name, struct vshmem_heap **ret_heap)
 VSHMEM_API int vshmem_heap_open_kind(enum vshmem_kind kind,
 				     struct vshmem_heap **ret_heap)
 {
-	int ret;
+	const struct vshmem_kind_info *k = vshmem_kind_info((int)kind);
+	int ret = -ENOENT;
 
-	if (!ret_heap)
+	if (!ret_heap || !k)
 		return vshmem_err(-EINVAL);
-	switch (kind) {
-	case VSHMEM_KIND_SHARE:
-		/* A missing system heap means no dma-buf heaps: -ENOENT. */
-		return vshmem_heap_open("system", ret_heap);
-	case VSHMEM_KIND_LEND:
-		ret = vshmem_heap_open("lend", ret_heap);
-		if (ret == -ENOENT)
-			ret = vshmem_heap_open("lend-nomap", ret_heap);
-		/* No lend heap: this kernel cannot lend, and sharing instead
-		 * would break the caller's assumption. */
-		return vshmem_err(ret == -ENOENT ? -EOPNOTSUPP : ret);
-	case VSHMEM_KIND_SEND_SECURE:
-		/* Only buffers that already carry a handle can be sent on. */
-		return vshmem_err(-EOPNOTSUPP);
+	/* Never a heap of another kind: none present is an error. */
+	for (size_t i = 0; i < ARRAY_SIZE(k->heaps) && k->heaps[i]; i++) {
+		ret = vshmem_heap_open(k->heaps[i], ret_heap);
+		if (ret != -ENOENT)
+			return vshmem_err(ret);
 	}
-	return vshmem_err(-EINVAL);
+	return vshmem_err(k->no_heap_err);
 }
 
 VSHMEM_API void vshmem_heap_close(struct vshmem_heap *heap)
@@ -127,7 +101,7 @@ VSHMEM_API void vshmem_heap_close(struct vshmem_heap *heap)
 
 VSHMEM_API const char *vshmem_heap_get_name(const struct vshmem_heap *heap)
 {
-	return heap ? heap->name : NULL;
+	return heap ? heap->name : VSHMEM_NULL_ARG(NULL);
 }
 
 VSHMEM_API int vshmem_heap_get_kind(const struct vshmem_heap *heap)

@@ -9,7 +9,7 @@
 
 VSHMEM_API uint64_t vshmem_incoming_get_id(const struct vshmem_incoming *in)
 {
-	return in ? in->id : 0;
+	return in ? in->id : VSHMEM_NULL_ARG(0);
 }
 
 VSHMEM_API int vshmem_incoming_get_kind(const struct vshmem_incoming *in)
@@ -24,23 +24,23 @@ VSHMEM_API int vshmem_incoming_get_type(const struct vshmem_incoming *in)
 
 VSHMEM_API uint64_t vshmem_incoming_get_size(const struct vshmem_incoming *in)
 {
-	return in ? in->size : 0;
+	return in ? in->size : VSHMEM_NULL_ARG(0);
 }
 
 VSHMEM_API uint64_t vshmem_incoming_get_tag(const struct vshmem_incoming *in)
 {
-	return in ? in->tag : 0;
+	return in ? in->tag : VSHMEM_NULL_ARG(0);
 }
 
 VSHMEM_API uint64_t vshmem_incoming_get_handle(const struct vshmem_incoming *in)
 {
-	return in ? in->handle : 0;
+	return in ? in->handle : VSHMEM_NULL_ARG(0);
 }
 
 VSHMEM_API unsigned int
 vshmem_incoming_get_flags(const struct vshmem_incoming *in)
 {
-	return in ? in->flags : 0;
+	return in ? in->flags : VSHMEM_NULL_ARG(0);
 }
 
 VSHMEM_API int vshmem_incoming_get_state(const struct vshmem_incoming *in)
@@ -51,7 +51,7 @@ VSHMEM_API int vshmem_incoming_get_state(const struct vshmem_incoming *in)
 VSHMEM_API struct vshmem_buf *
 vshmem_incoming_get_buf(const struct vshmem_incoming *in)
 {
-	return in ? in->buf : NULL;
+	return in ? in->buf : VSHMEM_NULL_ARG(NULL);
 }
 
 VSHMEM_API int vshmem_incoming_release(struct vshmem_incoming *in)
@@ -75,7 +75,7 @@ VSHMEM_API int vshmem_incoming_release(struct vshmem_incoming *in)
 	return 0;
 }
 
-VSHMEM_API void vshmem_incoming_free(struct vshmem_incoming *in)
+VSHMEM_API void vshmem_incoming_close(struct vshmem_incoming *in)
 {
 	if (!in)
 		return;

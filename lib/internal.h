@@ -14,7 +14,7 @@
 #include <sys/uio.h>
 
 #include <libvshmem/vshmem.h>
-#include <libvshmem/vsock-shmem-uapi.h>
+#include "uapi.h"
 
 /* Everything is hidden by default (gnu_symbol_visibility); this marks the
  * public API. The version script is a second fence. */
@@ -32,6 +32,11 @@ static inline int vshmem_err(int ret)
 		errno = -ret;
 	return ret;
 }
+
+/* A getter given NULL that returns an unsigned value or a pointer, which
+ * cannot carry an errno: errno is set, and 0 or NULL returned (vshmem.h,
+ * "NULL objects"). */
+#define VSHMEM_NULL_ARG(zero) (errno = EINVAL, (zero))
 
 /* ---- sized option structs (see vshmem.h, "Options") ---- */
 
@@ -91,6 +96,23 @@ struct vshmem_buf {
 };
 
 #define VSHMEM_OFFER_BUCKETS 256
+#define VSHMEM_URING_BUCKETS 64
+
+/* An operation prepared with vshmem_uring_prep_*() and not completed yet.
+ * Its address is the SQE's user_data; vshmem_uring_complete() accepts a
+ * CQE only if that value is the address of one of these in the channel's
+ * registry, so a foreign user_data is never dereferenced. */
+struct vshmem_uring_req {
+	struct vshmem_list link;	/* in ch->uring, while in flight */
+	bool is_recv;			/* a struct uring_recv, else an offer */
+};
+
+/* A receive's wait, in poll(2)'s convention: timeout_ms < 0 forever, 0 not
+ * at all, > 0 until end_ms (vshmem_sys_now_ms()). */
+struct vshmem_deadline {
+	int timeout_ms;
+	int64_t end_ms;
+};
 
 struct vshmem_channel {
 	int fd;
@@ -106,6 +128,8 @@ struct vshmem_channel {
 	 * RELINQUISH) stays flat with thousands outstanding. */
 	struct vshmem_list offers[VSHMEM_OFFER_BUCKETS];
 	struct vshmem_list incomings;
+	/* io_uring operations in flight, hashed by address. */
+	struct vshmem_list uring[VSHMEM_URING_BUCKETS];
 };
 
 static inline struct vshmem_list *vshmem_offer_bucket(struct vshmem_channel *ch,
@@ -134,6 +158,7 @@ struct vshmem_offer {
 	uint64_t id;
 	int kind;
 	int state;
+	struct vshmem_uring_req ureq;	/* sent through io_uring */
 	/* The message lives here so that an io_uring send can use it after
 	 * the prep call returns. */
 	struct msghdr msg;
@@ -172,12 +197,18 @@ int vshmem_cmsg_encode(void *ctl, size_t ctl_len,
 		       const struct vsock_shmem *desc);
 int vshmem_cmsg_decode(const struct msghdr *msg, struct vshmem_cmsg_rx *rx);
 
-int vshmem_kind_to_uapi(int kind, uint32_t *ret);
-int vshmem_kind_from_uapi(uint32_t ukind);
-int vshmem_type_from_uapi(uint32_t utype);
-int vshmem_flags_to_uapi(unsigned int flags, uint32_t *ret);
-unsigned int vshmem_flags_from_uapi(uint32_t uflags);
-uint64_t vshmem_caps_from_uapi(uint64_t ucaps);
+/* ---- common.c: what the library knows about each kind ---- */
+
+struct vshmem_kind_info {
+	const char *name;		/* vshmem_kind_name() */
+	const char *heaps[2];		/* heaps enforcing it, in order tried */
+	int no_heap_err;		/* vshmem_heap_open_kind() when none */
+};
+
+/* NULL for anything but a public kind. */
+const struct vshmem_kind_info *vshmem_kind_info(int kind);
+/* Kind a heap enforces, by its name; 0 unknown. */
+int vshmem_heap_name_kind(const char *name);
 
 /* ---- shared helpers between the object files ---- */
 
@@ -193,8 +224,14 @@ int vshmem_channel_send_ctl(struct vshmem_channel *ch, struct msghdr *msg,
 int vshmem_channel_send_notice(struct vshmem_channel *ch, uint32_t subop,
 			       uint64_t id);
 uint32_t vshmem_channel_send_type(const struct vshmem_channel *ch);
+void vshmem_deadline_start(struct vshmem_deadline *dl, int timeout_ms);
 int vshmem_channel_recv_msg(struct vshmem_channel *ch, void *buf, size_t len,
-			    int timeout_ms, struct vshmem_incoming **ret_in);
+			    const struct vshmem_deadline *dl,
+			    struct vshmem_incoming **ret_in);
+int vshmem_channel_peer_gone(struct vshmem_channel *ch);
+struct vshmem_list *vshmem_uring_bucket(struct vshmem_channel *ch,
+					uintptr_t addr);
+void vshmem_uring_req_drop(struct vshmem_uring_req *req);
 int vshmem_channel_process_rx(struct vshmem_channel *ch, struct msghdr *msg,
 			      ssize_t n, struct vshmem_incoming **ret_in);
 int vshmem_offer_prepare(struct vshmem_channel *ch, struct vshmem_buf *buf,
@@ -227,5 +264,7 @@ int vshmem_sys_getsockopt(int fd, int level, int name, void *val,
 ssize_t vshmem_sys_sendmsg(int fd, const struct msghdr *msg, int flags);
 ssize_t vshmem_sys_recvmsg(int fd, struct msghdr *msg, int flags);
 int vshmem_sys_poll(int fd, short events, int timeout_ms);
+/* CLOCK_MONOTONIC in milliseconds. */
+int64_t vshmem_sys_now_ms(void);
 
 #endif /* LIBVSHMEM_INTERNAL_H */

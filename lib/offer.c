@@ -93,6 +93,7 @@ int vshmem_offer_prepare(struct vshmem_channel *ch, struct vshmem_buf *buf,
 	o->buf = buf;
 	o->id = id;
 	o->kind = buf->kind;
+	vshmem_list_init(&o->ureq.link);
 
 	d.type = vshmem_channel_send_type(ch);
 	d.id = id;
@@ -170,22 +171,30 @@ VSHMEM_API int vshmem_offer_reclaim(struct vshmem_offer *offer)
 VSHMEM_API int vshmem_offer_wait_release(struct vshmem_offer *offer,
 					 int timeout_ms)
 {
+	struct vshmem_deadline dl;
 	struct vshmem_incoming *in;
 	unsigned char scratch[64];
 	int n;
 
 	if (!offer)
 		return vshmem_err(-EINVAL);
+	if (offer->state == VSHMEM_STATE_RELEASED)
+		return 0;
 	if (!offer->ch)
 		return vshmem_err(-ENOTCONN);
+	/* One deadline for all the messages read on the way. */
+	vshmem_deadline_start(&dl, timeout_ms);
 	while (offer->state == VSHMEM_STATE_LIVE) {
 		n = vshmem_channel_recv_msg(offer->ch, scratch, sizeof(scratch),
-					    timeout_ms, &in);
+					    &dl, &in);
+		/* End of stream ends every offer: released (peer_gone). */
+		if (n == -ECONNRESET && offer->state != VSHMEM_STATE_LIVE)
+			break;
 		if (n < 0)
 			return vshmem_err(n);
 		if (in) {
 			vshmem_incoming_release(in);
-			vshmem_incoming_free(in);
+			vshmem_incoming_close(in);
 			return vshmem_err(-EPROTO);
 		}
 		if (n > 0)
@@ -202,12 +211,14 @@ VSHMEM_API void vshmem_offer_free(struct vshmem_offer *offer)
 	 * the kernel itself refuses to lend the buffer twice. */
 	vshmem_offer_mark_dead(offer);
 	vshmem_list_del(&offer->link);
+	/* Still in an io_uring: its CQE is now refused as foreign. */
+	vshmem_list_del(&offer->ureq.link);
 	free(offer);
 }
 
 VSHMEM_API uint64_t vshmem_offer_get_id(const struct vshmem_offer *offer)
 {
-	return offer ? offer->id : 0;
+	return offer ? offer->id : VSHMEM_NULL_ARG(0);
 }
 
 VSHMEM_API int vshmem_offer_get_state(const struct vshmem_offer *offer)

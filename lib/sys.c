@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -215,4 +216,13 @@ int vshmem_sys_poll(int fd, short events, int timeout_ms)
 	if (ret < 0)
 		return neg_errno();
 	return ret == 0 ? -ETIMEDOUT : 0;
+}
+
+int64_t vshmem_sys_now_ms(void)
+{
+	struct timespec ts;
+
+	/* CLOCK_MONOTONIC cannot fail with a valid pointer. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * io_uring helpers: fill SQEs with the same messages the synchronous path
- * sends, and account the completions. The SQE's user_data points at the
- * offer, or at a receive context with the low bit set.
+ * sends, and account the completions.
+ *
+ * An SQE's user_data is the address of a struct vshmem_uring_req (inside
+ * the offer, or inside a receive context), which stays in its channel's
+ * registry until the completion. A CQE is accepted only if its user_data
+ * is found there: the value of a CQE from another part of the program is
+ * compared, never dereferenced.
  */
 #include <stdlib.h>
 
@@ -10,17 +15,46 @@
 
 #include "internal.h"
 
-#ifdef HAVE_LIBURING
-#include <liburing.h>
-
-#define RECV_TAG UINT64_C(1)
-
 struct uring_recv {
+	struct vshmem_uring_req req;
 	struct vshmem_channel *ch;
 	struct msghdr msg;
 	struct iovec iov;
 	union vshmem_ctl ctl;
 };
+
+/* Take a request out of the registry; a receive context is freed. */
+void vshmem_uring_req_drop(struct vshmem_uring_req *req)
+{
+	vshmem_list_del(&req->link);
+	if (req->is_recv)
+		free(vshmem_container_of(req, struct uring_recv, req));
+}
+
+#ifdef HAVE_LIBURING
+#include <liburing.h>
+
+static void req_add(struct vshmem_channel *ch, struct vshmem_uring_req *req)
+{
+	vshmem_list_add(vshmem_uring_bucket(ch, (uintptr_t)req), &req->link);
+}
+
+/* The in-flight request whose address is @ud, or NULL. */
+static struct vshmem_uring_req *req_find(struct vshmem_channel *ch,
+					 uint64_t ud)
+{
+	struct vshmem_list *h;
+
+	if (!ud || (uint64_t)(uintptr_t)ud != ud)
+		return NULL;
+	h = vshmem_uring_bucket(ch, (uintptr_t)ud);
+	for (struct vshmem_list *l = h->next; l != h; l = l->next)
+		if ((uintptr_t)vshmem_container_of(l, struct vshmem_uring_req,
+						   link) == (uintptr_t)ud)
+			return vshmem_container_of(l, struct vshmem_uring_req,
+						   link);
+	return NULL;
+}
 
 VSHMEM_API int vshmem_uring_prep_offer(struct io_uring_sqe *sqe,
 				       struct vshmem_channel *ch,
@@ -37,14 +71,15 @@ VSHMEM_API int vshmem_uring_prep_offer(struct io_uring_sqe *sqe,
 	if (ret < 0)
 		return vshmem_err(ret);
 	io_uring_prep_sendmsg(sqe, ch->fd, &o->msg, MSG_NOSIGNAL);
-	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)o);
+	req_add(ch, &o->ureq);
+	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)&o->ureq);
 	*ret_offer = o;
 	return 0;
 }
 
-/* The receive context belongs to the SQE from here on (its user_data), and
- * vshmem_uring_complete() frees it; gcc's -fanalyzer cannot follow a
- * pointer through that integer and would report a leak. */
+/* The receive context is in the channel's registry from here on, and
+ * vshmem_uring_complete() (or vshmem_channel_close()) frees it; gcc's
+ * -fanalyzer cannot follow it through the list and would report a leak. */
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 10
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wanalyzer-malloc-leak"
@@ -60,6 +95,7 @@ VSHMEM_API int vshmem_uring_prep_recv(struct io_uring_sqe *sqe,
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return vshmem_err(-ENOMEM);
+	r->req.is_recv = true;
 	r->ch = ch;
 	r->iov.iov_base = buf;
 	r->iov.iov_len = len;
@@ -68,47 +104,62 @@ VSHMEM_API int vshmem_uring_prep_recv(struct io_uring_sqe *sqe,
 	r->msg.msg_control = r->ctl.buf;
 	r->msg.msg_controllen = sizeof(r->ctl.buf);
 	io_uring_prep_recvmsg(sqe, ch->fd, &r->msg, MSG_CMSG_CLOEXEC);
-	/* malloc alignment leaves the low bit free for the tag. */
-	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)r | RECV_TAG);
+	req_add(ch, &r->req);
+	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)&r->req);
 	return 0;
 }
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 10
 #pragma GCC diagnostic pop
 #endif
 
-VSHMEM_API int vshmem_uring_complete(const struct io_uring_cqe *cqe,
+VSHMEM_API int vshmem_uring_is_ours(struct vshmem_channel *ch,
+				    const struct io_uring_cqe *cqe)
+{
+	if (!ch || !cqe)
+		return vshmem_err(-EINVAL);
+	return req_find(ch, cqe->user_data) != NULL;
+}
+
+VSHMEM_API int vshmem_uring_complete(struct vshmem_channel *ch,
+				     const struct io_uring_cqe *cqe,
 				     struct vshmem_offer **ret_offer,
 				     struct vshmem_incoming **ret_incoming)
 {
-	uint64_t ud;
+	struct vshmem_uring_req *req;
+	struct vshmem_offer *o;
 	int ret;
 
-	if (!cqe || !cqe->user_data)
+	if (!ch || !cqe)
 		return vshmem_err(-EINVAL);
-	ud = cqe->user_data;
+	req = req_find(ch, cqe->user_data);
+	if (!req)
+		return vshmem_err(-EINVAL);	/* foreign: nothing touched */
 	if (ret_offer)
 		*ret_offer = NULL;
 	if (ret_incoming)
 		*ret_incoming = NULL;
 
-	if (ud & RECV_TAG) {
-		struct uring_recv *r = (struct uring_recv *)(uintptr_t)(ud & ~RECV_TAG);
+	if (req->is_recv) {
+		struct uring_recv *r =
+			vshmem_container_of(req, struct uring_recv, req);
 
 		ret = cqe->res;
 		/* As in vshmem_channel_recv(): 0 bytes and no control
-		 * message is the end of the stream. */
-		if (ret == 0 && r->msg.msg_controllen == 0 &&
-		    !(r->msg.msg_flags & MSG_CTRUNC))
-			ret = -ECONNRESET;
-		if (ret >= 0)
-			ret = vshmem_channel_process_rx(r->ch, &r->msg, ret,
+		 * message is the end of the stream, which ends every offer
+		 * of the channel. */
+		if (ret == -ECONNRESET ||
+		    (ret == 0 && r->msg.msg_controllen == 0 &&
+		     !(r->msg.msg_flags & MSG_CTRUNC)))
+			ret = vshmem_channel_peer_gone(ch);
+		else if (ret >= 0)
+			ret = vshmem_channel_process_rx(ch, &r->msg, ret,
 							ret_incoming);
-		free(r);
+		vshmem_uring_req_drop(req);
 		return vshmem_err(ret);
 	}
 
-	struct vshmem_offer *o = (struct vshmem_offer *)(uintptr_t)ud;
-
+	o = vshmem_container_of(req, struct vshmem_offer, ureq);
+	vshmem_list_del(&req->link);
 	if (cqe->res < 0)
 		vshmem_offer_mark_dead(o);	/* nothing left */
 	if (ret_offer)
@@ -136,11 +187,19 @@ VSHMEM_API int vshmem_uring_prep_recv(struct io_uring_sqe *sqe,
 	return vshmem_err(-EOPNOTSUPP);
 }
 
-VSHMEM_API int vshmem_uring_complete(const struct io_uring_cqe *cqe,
+VSHMEM_API int vshmem_uring_is_ours(struct vshmem_channel *ch,
+				    const struct io_uring_cqe *cqe)
+{
+	(void)ch, (void)cqe;
+	return vshmem_err(-EOPNOTSUPP);
+}
+
+VSHMEM_API int vshmem_uring_complete(struct vshmem_channel *ch,
+				     const struct io_uring_cqe *cqe,
 				     struct vshmem_offer **ret_offer,
 				     struct vshmem_incoming **ret_incoming)
 {
-	(void)cqe, (void)ret_offer, (void)ret_incoming;
+	(void)ch, (void)cqe, (void)ret_offer, (void)ret_incoming;
 	return vshmem_err(-EOPNOTSUPP);
 }
 

@@ -1,11 +1,11 @@
 #!/bin/bash
 # Checks that the library's copy of the kernel ABI (the block between the
-# "uapi begin" and "uapi end" markers of include/libvshmem/vsock-shmem-uapi.h)
+# "uapi begin" and "uapi end" markers of lib/vsock-shmem-uapi.h)
 # is line for line what the kernel series adds to
 # include/uapi/linux/vm_sockets.h. Exits non-zero, with a diff, if not.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-lib_header=$root/include/libvshmem/vsock-shmem-uapi.h
+lib_header=$root/lib/vsock-shmem-uapi.h
 patches=$root/kernel/patches
 
 # The lines a patch adds to vm_sockets.h, without the leading '+'.

@@ -137,16 +137,8 @@ done
 run "$out/static/examples/vshmem-offer" --help >/dev/null
 run "$out/static/examples/vshmem-accept" --help >/dev/null
 
-step "man pages (groff warnings are errors)"
-if command -v groff >/dev/null; then
-	for page in "$root"/docs/*.[13]; do
-		warn=$(groff -man -Tutf8 -ww -z "$page" 2>&1)
-		[ -z "$warn" ] || fail "$page: $warn"
-		echo "  ok: ${page#"$root"/}"
-	done
-else
-	echo "  groff not installed: skipped"
-fi
+step "man pages: one per exported function, references resolve, groff quiet"
+run "$root/tests/check-man-pages.sh" "$root"
 
 step "install into a temporary prefix, pkg-config, README example"
 CC=gcc run "$root/tests/unit/check-install.sh" "$out/install"

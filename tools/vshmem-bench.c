@@ -32,7 +32,7 @@
 
 #include <libvshmem/vshmem.h>
 #include <libvshmem/vshmem-uring.h>
-#include <libvshmem/vsock-shmem-uapi.h>
+#include "../lib/vsock-shmem-uapi.h"	/* private uAPI copy (raw path) */
 
 #ifdef HAVE_LIBURING
 #include <liburing.h>
@@ -44,7 +44,7 @@
 #define CMD_MAGIC 0x76736862u	/* "vshb" */
 /* Wait for releases without a timeout: a timeout costs a poll() per
  * wait, which the raw and the copy paths do not pay. */
-#define WAIT_MS 0
+#define WAIT_MS -1
 
 enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2, EXIT_UNSUPPORTED = 3 };
 
@@ -635,7 +635,7 @@ static int serve_offers(struct vshmem_channel *ch)
 	char junk[64];
 	int n, ret = 0;
 
-	n = vshmem_channel_recv(ch, &cmd, sizeof(cmd), NULL, &in);
+	n = vshmem_channel_recv(ch, &cmd, sizeof(cmd), -1, NULL, &in);
 	if (n != (int)sizeof(cmd) || cmd.magic != CMD_MAGIC || in)
 		return n < 0 ? n : -EPROTO;
 	if (cmd.hold) {
@@ -644,7 +644,7 @@ static int serve_offers(struct vshmem_channel *ch)
 			return -ENOMEM;
 	}
 	for (;;) {
-		n = vshmem_channel_recv(ch, junk, sizeof(junk), NULL, &in);
+		n = vshmem_channel_recv(ch, junk, sizeof(junk), -1, NULL, &in);
 		if (n < 0) {
 			ret = n == -ECONNRESET ? 0 : n;
 			break;
@@ -656,12 +656,12 @@ static int serve_offers(struct vshmem_channel *ch)
 			continue;
 		}
 		ret = vshmem_incoming_release(in);
-		vshmem_incoming_free(in);
+		vshmem_incoming_close(in);
 		if (ret < 0)
 			break;
 	}
 	for (uint64_t i = 0; i < nheld; i++)
-		vshmem_incoming_free(held[i]);
+		vshmem_incoming_close(held[i]);
 	free(held);
 	return ret;
 }
@@ -1103,7 +1103,7 @@ static uint64_t send_uring(struct io_uring *ring, struct vshmem_channel *ch,
 			ret = io_uring_wait_cqe(ring, &cqe);
 			if (ret < 0)
 				die(ret, "io_uring_wait_cqe");
-			ret = vshmem_uring_complete(cqe, &o, NULL);
+			ret = vshmem_uring_complete(ch, cqe, &o, NULL);
 			io_uring_cqe_seen(ring, cqe);
 			if (ret < 0)
 				die(ret, "io_uring offer");

@@ -4,12 +4,20 @@
  * @brief io_uring helpers: prepare SQEs that offer buffers or receive
  *        offers, so many offers go out in one io_uring_submit().
  *
- * The caller owns the ring (liburing). Each prep call fills one SQE and
- * sets its user_data to a library pointer; hand every CQE whose user_data
- * came from here to vshmem_uring_complete(), which tells you which offer
- * or incoming offer it belongs to. Prepared operations reference their
- * channel: complete them all before closing it. Built without liburing,
- * every function returns -EOPNOTSUPP.
+ * The caller owns the ring (liburing), which may carry the program's own
+ * requests too. Each prep call fills one SQE, sets its user_data to a
+ * value the library chose, and records the operation in the channel's
+ * registry of operations in flight. Hand each CQE to
+ * vshmem_uring_complete() with the channel it was prepared on: a CQE that
+ * is not one of that channel's operations in flight (the program's own, or
+ * another channel's) is refused with -EINVAL without being looked into,
+ * so its user_data may be any value. vshmem_uring_is_ours() asks the same
+ * question without completing anything, to route CQEs when several
+ * channels share a ring. Prepared operations reference their channel:
+ * complete them all before closing it (a CQE that comes after is refused
+ * as foreign). Freeing an offer before its completion likewise makes its
+ * CQE foreign. Built without liburing, every function returns
+ * -EOPNOTSUPP.
  */
 #ifndef LIBVSHMEM_VSHMEM_URING_H
 #define LIBVSHMEM_VSHMEM_URING_H
@@ -32,7 +40,7 @@ struct io_uring_cqe;
  * completion. Use SOCK_SEQPACKET: a short send on a stream is not resumed.
  * @param sqe From io_uring_get_sqe() (not NULL).
  * @param ret_offer Set to the new offer (free it with vshmem_offer_free()
- *        after its completion).
+ *        after its completion). The SQE's user_data must not be changed.
  * @return 0 or -errno as vshmem_offer_send() before sending.
  * @since 0.1
  */
@@ -43,6 +51,8 @@ int vshmem_uring_prep_offer(struct io_uring_sqe *sqe,
 
 /**
  * @brief Fill an SQE with a receive (IORING_OP_RECVMSG) into buf.
+ *
+ * The SQE's user_data must not be changed.
  * @param buf Where data goes; must stay valid until the completion.
  * @param len Its size (> 0).
  * @return 0, -EINVAL, -ENOMEM.
@@ -52,7 +62,22 @@ int vshmem_uring_prep_recv(struct io_uring_sqe *sqe,
 			   struct vshmem_channel *ch, void *buf, size_t len);
 
 /**
- * @brief Account a CQE of a prepared offer or receive.
+ * @brief Whether a CQE is one of the channel's operations in flight.
+ *
+ * Only compares the CQE's user_data with the channel's registry; nothing
+ * is dereferenced and nothing changes.
+ * @return 1 (pass it to vshmem_uring_complete() with this channel), 0 (not
+ *         this channel's), -EINVAL (ch or cqe NULL).
+ * @since 0.1
+ */
+int vshmem_uring_is_ours(struct vshmem_channel *ch,
+			 const struct io_uring_cqe *cqe);
+
+/**
+ * @brief Account a CQE of an offer or receive prepared on a channel.
+ * @param ch The channel the operation was prepared on.
+ * @param cqe The completion; anything else than one of ch's operations in
+ *        flight is refused with -EINVAL and left alone.
  * @param ret_offer NULL or set to the offer this CQE completes (NULL for a
  *        receive).
  * @param ret_incoming NULL or set to an incoming offer the receive
@@ -60,11 +85,14 @@ int vshmem_uring_prep_recv(struct io_uring_sqe *sqe,
  *        relinquished at once.
  * @return For an offer: bytes sent or -errno (the offer is then DEAD). For
  *         a receive: data bytes, or -errno as vshmem_channel_recv(),
- *         including -ECONNRESET at end of stream (every received fd is
- *         closed on error). -EINVAL for a foreign CQE.
+ *         including -ECONNRESET at end of stream, which ends every offer
+ *         of the channel as vshmem_channel_recv() does (every received fd
+ *         is closed on error). -EINVAL for NULL or a foreign CQE (the
+ *         out-parameters are then not written).
  * @since 0.1
  */
-int vshmem_uring_complete(const struct io_uring_cqe *cqe,
+int vshmem_uring_complete(struct vshmem_channel *ch,
+			  const struct io_uring_cqe *cqe,
 			  struct vshmem_offer **ret_offer,
 			  struct vshmem_incoming **ret_incoming);
 

@@ -33,6 +33,21 @@
  *   to one channel) must not be used by two threads at once without the
  *   caller's own locking. There is no global mutable state. Objects must not
  *   be shared across fork().
+ * - **Timeouts.** Every `int timeout_ms` follows poll(2): < 0 waits
+ *   forever, 0 does not wait (-EAGAIN if nothing is there yet), > 0 waits
+ *   at most that many milliseconds (then -ETIMEDOUT). A wait with a
+ *   timeout >= 0 never ends in a blocking call: the socket is read with
+ *   MSG_DONTWAIT after poll(), and a call that reads several messages
+ *   counts them all against one deadline. Timeouts are explicit arguments,
+ *   never opts fields, so that a zeroed opts struct keeps meaning "the
+ *   defaults".
+ * - **NULL objects.** Destructors accept NULL and do nothing. A getter
+ *   given NULL returns -EINVAL if it returns an int, 0 if it returns an
+ *   unsigned value (uint64_t, unsigned int: these cannot carry an errno)
+ *   and NULL if it returns a pointer; errno is set to EINVAL in every case.
+ * - **Destructors.** `_close` ends an object that owns a kernel handle (a
+ *   heap, buffer, channel or incoming offer, each holding an fd); `_free`
+ *   ends a plain object (an offer, a heap name list).
  * - **Output.** The library never prints; a channel can be given a log
  *   callback (struct vshmem_channel_opts).
  * - **ABI.** Unstable (soname libvshmem.so.0) until the kernel series that
@@ -85,10 +100,12 @@ enum vshmem_type {
 	VSHMEM_TYPE_LOCAL,
 };
 
-/** Capability bit for a transfer kind (vshmem_channel_get_caps()). */
-#define VSHMEM_CAP_KIND(kind)	(UINT64_C(1) << (kind))
-/** Capability bit for a delivery type (vshmem_channel_get_caps()). */
-#define VSHMEM_CAP_TYPE(type)	(UINT64_C(1) << (16 + (type)))
+/** Capability bit for a delivery type (vshmem_channel_get_caps()):
+ *  the kernel's VSOCK_SHMEM_CAP_TYPE() layout. */
+#define VSHMEM_CAP_TYPE(type)	(UINT64_C(1) << (type))
+/** Capability bit for a transfer kind (vshmem_channel_get_caps()):
+ *  the kernel's VSOCK_SHMEM_CAP_KIND() layout. */
+#define VSHMEM_CAP_KIND(kind)	(UINT64_C(1) << (16 + (kind)))
 
 /** Log levels passed to a vshmem_log_fn (syslog numbering). */
 enum vshmem_log_level {
@@ -160,7 +177,8 @@ int vshmem_heap_open_kind(enum vshmem_kind kind, struct vshmem_heap **ret_heap);
 /** @brief Close a heap (buffers allocated from it stay valid); NULL ok. */
 void vshmem_heap_close(struct vshmem_heap *heap);
 
-/** @brief Name of the heap; valid while the heap is open. */
+/** @brief Name of the heap; valid while the heap is open. NULL if heap
+ *         is NULL. */
 const char *vshmem_heap_get_name(const struct vshmem_heap *heap);
 
 /**
@@ -242,7 +260,7 @@ int vshmem_buf_get_fd(const struct vshmem_buf *buf);
  */
 int vshmem_buf_dup_fd(const struct vshmem_buf *buf);
 
-/** @brief Size in bytes (0 if buf is NULL). */
+/** @brief Size in bytes; 0 if buf is NULL. */
 uint64_t vshmem_buf_get_size(const struct vshmem_buf *buf);
 
 /** @brief Transfer kind (enum vshmem_kind), 0 unknown, -EINVAL. */
@@ -293,8 +311,8 @@ int vshmem_buf_set_name(struct vshmem_buf *buf, const char *name);
  * and refuses offers the transport cannot carry with -EOPNOTSUPP: a kernel
  * without the series would silently drop them.
  *
- * The offers and incoming offers of a channel must be freed before it is
- * closed; after vshmem_channel_close() they only answer -ENOTCONN.
+ * The offers and incoming offers of a channel must be freed (closed)
+ * before it is closed; after vshmem_channel_close() they only answer -ENOTCONN.
  * @{
  */
 struct vshmem_channel;
@@ -368,15 +386,13 @@ int vshmem_channel_get_caps(struct vshmem_channel *ch, uint64_t *ret_caps);
  */
 int vshmem_channel_supports(struct vshmem_channel *ch, enum vshmem_kind kind);
 
-/** Options for vshmem_channel_recv(). */
+/** Options for vshmem_channel_recv(). No fields yet: reserved for future
+ *  extensibility, pass NULL. (The timeout is an argument of its own.) */
 struct vshmem_recv_opts {
 	size_t sz;
-	/** Milliseconds to wait; 0 waits forever, < 0 does not wait
-	 *  (-EAGAIN if nothing is queued). @since 0.1 */
-	int timeout_ms;
 	size_t :0;
 };
-#define vshmem_recv_opts__last_field timeout_ms
+#define vshmem_recv_opts__last_field sz
 
 /**
  * @brief Receive one message: data bytes and at most one offer or notice.
@@ -387,18 +403,31 @@ struct vshmem_recv_opts {
  * vshmem_incoming revoked. A control message may come without data bytes:
  * then the call returns 0, which here never means end of stream (that is
  * -ECONNRESET).
+ *
+ * **The peer closed or reset the connection.** The kernel then ends every
+ * offer of the connection in both directions: the memory is back with the
+ * lender. So at end of stream (or on a reset) the call returns -ECONNRESET
+ * and marks every live vshmem_offer of the channel VSHMEM_STATE_RELEASED
+ * and every live vshmem_incoming VSHMEM_STATE_RECLAIMED, whether or not the
+ * kernel's RELINQUISH notices were read before the end.
  * @param buf Where data goes (may be NULL if len is 0).
+ * @param timeout_ms poll(2) convention: < 0 waits forever, 0 does not wait
+ *        (-EAGAIN if nothing is queued), > 0 waits at most that long
+ *        (-ETIMEDOUT).
+ * @param opts NULL (reserved).
  * @param ret_incoming NULL, or set to a new incoming offer (or NULL when
  *        the message carried none). If NULL is passed and an offer arrives,
  *        it is relinquished at once.
  * @return Data bytes received (0: a control message came alone),
- *         -ECONNRESET (end of stream: the peer closed), -EAGAIN, -ETIMEDOUT,
- *         -EMSGSIZE (control data truncated), -EPROTO (malformed, duplicate
- *         or unexpected control message), -errno. On error every received
- *         fd is closed.
+ *         -ECONNRESET (end of stream or reset: the peer is gone), -EAGAIN
+ *         (timeout 0, nothing queued), -ETIMEDOUT, -EINVAL, -E2BIG (opts),
+ *         -ENOTCONN (listener), -EMSGSIZE (control data truncated), -EPROTO
+ *         (malformed, duplicate or unexpected control message), -errno. On
+ *         error every received fd is closed.
+ * @since 0.1
  */
 int vshmem_channel_recv(struct vshmem_channel *ch, void *buf, size_t len,
-			const struct vshmem_recv_opts *opts,
+			int timeout_ms, const struct vshmem_recv_opts *opts,
 			struct vshmem_incoming **ret_incoming);
 
 /** @} */
@@ -435,11 +464,14 @@ struct vshmem_offer_opts {
 enum vshmem_state {
 	/** In the peer's hands. */
 	VSHMEM_STATE_LIVE = 1,
-	/** Given back by the borrower. */
+	/** Given back by the borrower, or the memory came back because the
+	 *  borrower closed or reset the connection. */
 	VSHMEM_STATE_RELEASED,
-	/** Taken back by the lender. */
+	/** Taken back by the lender (also when the lender closed or reset
+	 *  the connection). */
 	VSHMEM_STATE_RECLAIMED,
-	/** Never left (io_uring send failed) or the channel is gone. */
+	/** Never left (io_uring send failed), or our own channel was closed
+	 *  (or the object freed) while it was live. */
 	VSHMEM_STATE_DEAD,
 };
 
@@ -473,9 +505,18 @@ int vshmem_offer_reclaim(struct vshmem_offer *offer);
  * Reads from the channel. Notices for other offers are applied; a message
  * with data or an incoming offer is not expected here: it gives -EPROTO
  * (its data is dropped, an incoming offer is relinquished).
- * @param timeout_ms As in vshmem_recv_opts.
- * @return 0 released, -ETIMEDOUT, -EAGAIN, -ECONNRESET (end of stream),
- *         -EPROTO, -EINVAL (not live), -ENOTCONN, -errno.
+ *
+ * If the borrower closes or resets the connection while it holds the
+ * offer, the kernel gives the memory back: the offer is then RELEASED and
+ * this returns 0, whether the kernel's RELINQUISH notice or the end of the
+ * stream is read first (see vshmem_channel_recv()).
+ * @param timeout_ms poll(2) convention: < 0 waits forever, 0 only applies
+ *        what is already queued (-EAGAIN if still live), > 0 waits at most
+ *        that long in total (-ETIMEDOUT).
+ * @return 0 released (also at once if it already was), -ETIMEDOUT,
+ *         -EAGAIN, -EPROTO, -EINVAL (NULL, or reclaimed or dead),
+ *         -ENOTCONN (channel closed), -errno.
+ * @since 0.1
  */
 int vshmem_offer_wait_release(struct vshmem_offer *offer, int timeout_ms);
 
@@ -483,13 +524,14 @@ int vshmem_offer_wait_release(struct vshmem_offer *offer, int timeout_ms);
  *         the channel closes. NULL ok. */
 void vshmem_offer_free(struct vshmem_offer *offer);
 
-/** @brief The offer id (0 if offer is NULL). */
+/** @brief The offer id; 0 if offer is NULL. */
 uint64_t vshmem_offer_get_id(const struct vshmem_offer *offer);
 
 /** @brief enum vshmem_state, or -EINVAL. */
 int vshmem_offer_get_state(const struct vshmem_offer *offer);
 
-/** @brief Kind of the offered buffer (enum vshmem_kind, 0 unknown). */
+/** @brief Kind of the offered buffer (enum vshmem_kind, 0 unknown), or
+ *         -EINVAL. */
 int vshmem_offer_get_kind(const struct vshmem_offer *offer);
 
 /** @} */
@@ -498,19 +540,20 @@ int vshmem_offer_get_kind(const struct vshmem_offer *offer);
  * @{
  */
 
-/** @brief Offer id chosen by the lender (0 if NULL). */
+/** @brief Offer id chosen by the lender; 0 if in is NULL. */
 uint64_t vshmem_incoming_get_id(const struct vshmem_incoming *in);
 /** @brief Kind the kernel enforced (enum vshmem_kind) or -EINVAL. */
 int vshmem_incoming_get_kind(const struct vshmem_incoming *in);
 /** @brief How it arrived (enum vshmem_type) or -EINVAL. */
 int vshmem_incoming_get_type(const struct vshmem_incoming *in);
-/** @brief Size in bytes. */
+/** @brief Size in bytes; 0 if in is NULL. */
 uint64_t vshmem_incoming_get_size(const struct vshmem_incoming *in);
-/** @brief FF-A tag set by the lender. */
+/** @brief FF-A tag set by the lender; 0 if in is NULL. */
 uint64_t vshmem_incoming_get_tag(const struct vshmem_incoming *in);
-/** @brief Platform handle (VSHMEM_TYPE_FFA), else 0. */
+/** @brief Platform handle (VSHMEM_TYPE_FFA), else 0 (also if in is
+ *         NULL). */
 uint64_t vshmem_incoming_get_handle(const struct vshmem_incoming *in);
-/** @brief VSHMEM_OFFER_F_* flags the lender set. */
+/** @brief VSHMEM_OFFER_F_* flags the lender set; 0 if in is NULL. */
 unsigned int vshmem_incoming_get_flags(const struct vshmem_incoming *in);
 /** @brief enum vshmem_state, or -EINVAL. */
 int vshmem_incoming_get_state(const struct vshmem_incoming *in);
@@ -518,7 +561,8 @@ int vshmem_incoming_get_state(const struct vshmem_incoming *in);
 /**
  * @brief The received memory as a buffer (VSHMEM_TYPE_LOCAL only).
  * @return A buffer *borrowed* from the incoming offer (do not close it), or
- *         NULL (FF-A: only a handle arrived; or already released).
+ *         NULL (FF-A: only a handle arrived; already released; in is
+ *         NULL).
  */
 struct vshmem_buf *vshmem_incoming_get_buf(const struct vshmem_incoming *in);
 
@@ -530,9 +574,10 @@ struct vshmem_buf *vshmem_incoming_get_buf(const struct vshmem_incoming *in);
  */
 int vshmem_incoming_release(struct vshmem_incoming *in);
 
-/** @brief Free the object and close its buffer; a live offer is *not*
- *         relinquished (call vshmem_incoming_release() first). NULL ok. */
-void vshmem_incoming_free(struct vshmem_incoming *in);
+/** @brief Close the incoming offer and its buffer (fd); a live offer is
+ *         *not* relinquished (call vshmem_incoming_release() first). NULL
+ *         ok. @since 0.1 */
+void vshmem_incoming_close(struct vshmem_incoming *in);
 
 /** @} */
 

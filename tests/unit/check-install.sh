@@ -21,18 +21,27 @@ echo "+ pkg-config --cflags --libs libvshmem"
 flags=$(pkg-config --cflags --libs libvshmem)
 echo "  $flags"
 grep -q '^Name: libvshmem' "$prefix/lib/pkgconfig/libvshmem.pc"
-# liburing and libdrm are build-time headers only: users need neither.
-if grep -q '^Requires' "$prefix/lib/pkgconfig/libvshmem.pc"; then
-	echo "libvshmem.pc should not require anything:"
+# liburing is build-time headers only; libdrm is linked (PRIME helpers), so
+# it may appear in Requires.private (static linking) and nowhere else.
+if grep -q '^Requires:' "$prefix/lib/pkgconfig/libvshmem.pc" ||
+   grep '^Requires.private:' "$prefix/lib/pkgconfig/libvshmem.pc" |
+	grep -qv '^Requires.private: libdrm$'; then
+	echo "libvshmem.pc may only require libdrm, privately:"
 	cat "$prefix/lib/pkgconfig/libvshmem.pc"
 	exit 1
 fi
-for h in vshmem.h vshmem-uring.h vshmem-drm.h vsock-shmem-uapi.h version.h; do
+for h in vshmem.h vshmem-uring.h vshmem-drm.h version.h; do
 	test -f "$prefix/include/libvshmem/$h" || { echo "missing header $h"; exit 1; }
 done
+# The copy of the kernel uAPI is private to the library.
+if [ -e "$prefix/include/libvshmem/vsock-shmem-uapi.h" ]; then
+	echo "vsock-shmem-uapi.h must not be installed"
+	exit 1
+fi
 
-for m in man3/vshmem-heap.3 man3/vshmem-buf.3 man3/vshmem-channel.3 \
-	 man3/vshmem-offer.3 man1/vshmem-offer.1 man1/vshmem-accept.1; do
+for m in man7/libvshmem.7 man3/vshmem_offer_send.3 man3/vshmem_offer.3 \
+	 man3/vshmem_channel_recv.3 man3/vshmem-offer.3 man1/vshmem-offer.1 \
+	 man1/vshmem-accept.1; do
 	test -f "$prefix/share/man/$m" || { echo "missing man page $m"; exit 1; }
 done
 

@@ -482,3 +482,10 @@ int vshmem_sys_poll(int fd, short events, int timeout_ms)
 		return ret;
 	return fake.poll_timeout ? -ETIMEDOUT : 0;
 }
+
+int64_t vshmem_sys_now_ms(void)
+{
+	/* Time passes only when the library looks at the clock. */
+	fake.now_ms += fake.clock_step_ms ? fake.clock_step_ms : 1;
+	return fake.now_ms;
+}

@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-#include <libvshmem/vsock-shmem-uapi.h>
+#include "../../lib/vsock-shmem-uapi.h"	/* the library's private copy */
 
 enum fake_op {
 	FAKE_OPEN, FAKE_CLOSE, FAKE_IOCTL, FAKE_MMAP, FAKE_MUNMAP, FAKE_DUP,
@@ -67,6 +67,8 @@ struct fake_state {
 	int nrx, rx_pos;
 	bool rx_eof;			/* when the script runs out: 0, not -EAGAIN */
 	bool poll_timeout;
+	int64_t now_ms;			/* vshmem_sys_now_ms() */
+	int clock_step_ms;		/* added per call (0: 1) */
 	int last_recv_flags;
 
 	uint64_t sync_flags;

@@ -60,7 +60,7 @@ static void test_listen_accept(void **state)
 	(void)state;
 	assert_int_equal(vshmem_channel_listen(-1U, 5000, &opts, &l), 0);
 	assert_int_equal(vshmem_channel_get_caps(l, &caps), -ENOTCONN);
-	assert_int_equal(vshmem_channel_recv(l, NULL, 0, NULL, NULL), -ENOTCONN);
+	assert_int_equal(vshmem_channel_recv(l, NULL, 0, -1, NULL, NULL), -ENOTCONN);
 	assert_int_equal(vshmem_channel_accept(l, &ch), 0);
 	assert_int_equal(fake_kind_of(vshmem_channel_get_fd(ch)), FK_SOCK);
 	/* the accepted channel logs through the listener's callback */
@@ -177,31 +177,70 @@ static void test_recv_data(void **state)
 {
 	struct vshmem_channel *ch = connect_ch(CAPS_ALL);
 	struct vshmem_incoming *in = (void *)1;
-	VSHMEM_OPTS(vshmem_recv_opts, wait, .timeout_ms = 100);
-	VSHMEM_OPTS(vshmem_recv_opts, nowait, .timeout_ms = -1);
+	VSHMEM_OPTS(vshmem_recv_opts, zero);
 	struct { struct vshmem_recv_opts o; uint64_t more; } big = {
 		.o = { .sz = sizeof(big) }, .more = 1 };
 	char buf[16] = { 0 };
 
 	(void)state;
+	/* > 0: poll, then a read that cannot block */
 	fake_rx_push("hello", 5, NULL, 0);
-	assert_int_equal(vshmem_channel_recv(ch, buf, sizeof(buf), &wait, &in), 5);
+	assert_int_equal(vshmem_channel_recv(ch, buf, sizeof(buf), 100, &zero, &in), 5);
 	assert_null(in);
 	assert_string_equal(buf, "hello");
 	assert_int_equal(fake.calls[FAKE_POLL], 1);
-	assert_int_equal(vshmem_channel_recv(ch, buf, sizeof(buf), &nowait, &in), -EAGAIN);
 	assert_true(fake.last_recv_flags & MSG_DONTWAIT);
+	/* 0: no wait at all */
+	assert_int_equal(vshmem_channel_recv(ch, buf, sizeof(buf), 0, NULL, &in), -EAGAIN);
+	assert_true(fake.last_recv_flags & MSG_DONTWAIT);
+	assert_int_equal(fake.calls[FAKE_POLL], 1);
+	/* < 0: a blocking read, no poll */
+	fake_rx_push("x", 1, NULL, 0);
+	assert_int_equal(vshmem_channel_recv(ch, buf, sizeof(buf), -1, NULL, &in), 1);
+	assert_false(fake.last_recv_flags & MSG_DONTWAIT);
+	assert_int_equal(fake.calls[FAKE_POLL], 1);
 	fake.poll_timeout = true;
-	assert_int_equal(vshmem_channel_recv(ch, buf, sizeof(buf), &wait, &in), -ETIMEDOUT);
-	assert_int_equal(vshmem_channel_recv(ch, buf, sizeof(buf), &big.o, &in), -E2BIG);
-	assert_int_equal(vshmem_channel_recv(NULL, buf, 1, NULL, &in), -EINVAL);
-	assert_int_equal(vshmem_channel_recv(ch, NULL, 1, NULL, &in), -EINVAL);
+	assert_int_equal(vshmem_channel_recv(ch, buf, sizeof(buf), 100, NULL, &in), -ETIMEDOUT);
+	fake.poll_timeout = false;
+	assert_int_equal(vshmem_channel_recv(ch, buf, sizeof(buf), -1, &big.o, &in), -E2BIG);
+	assert_int_equal(vshmem_channel_recv(NULL, buf, 1, -1, NULL, &in), -EINVAL);
+	assert_int_equal(vshmem_channel_recv(ch, NULL, 1, -1, NULL, &in), -EINVAL);
 	/* zero-length read still takes the byte off the queue */
 	fake_rx_push("z", 1, NULL, 0);
-	assert_int_equal(vshmem_channel_recv(ch, NULL, 0, NULL, NULL), 1);
+	assert_int_equal(vshmem_channel_recv(ch, NULL, 0, -1, NULL, NULL), 1);
 	/* 0 bytes and no control message: the end, never reported as 0 */
 	fake.rx_eof = true;
-	assert_int_equal(vshmem_channel_recv(ch, buf, sizeof(buf), NULL, &in), -ECONNRESET);
+	assert_int_equal(vshmem_channel_recv(ch, buf, sizeof(buf), -1, NULL, &in), -ECONNRESET);
+	vshmem_channel_close(ch);
+}
+
+/* poll() says readable but the data is gone (another reader): wait again
+ * for what is left of the time, never block in recvmsg(). */
+static void test_recv_spurious_wakeup(void **state)
+{
+	struct vshmem_channel *ch = connect_ch(CAPS_ALL);
+	struct vshmem_incoming *in;
+	char buf[8];
+
+	(void)state;
+	fake.clock_step_ms = 10;
+	assert_int_equal(vshmem_channel_recv(ch, buf, sizeof(buf), 100, NULL, &in), -ETIMEDOUT);
+	assert_true(fake.calls[FAKE_POLL] >= 2);
+	assert_true(fake.calls[FAKE_POLL] <= 10);
+	assert_true(fake.last_recv_flags & MSG_DONTWAIT);
+	/* interrupted poll: retried within the same deadline */
+	fake.calls[FAKE_POLL] = 0;
+	fake_fail(FAKE_POLL, EINTR, 0);
+	assert_int_equal(vshmem_channel_recv(ch, buf, sizeof(buf), 100, NULL, &in), -ETIMEDOUT);
+	fake_fail(FAKE_POLL, 0, 0);
+	/* another poll error is reported */
+	fake_fail(FAKE_POLL, ENOMEM, 0);
+	assert_int_equal(vshmem_channel_recv(ch, buf, sizeof(buf), 100, NULL, &in), -ENOMEM);
+	fake_fail(FAKE_POLL, 0, 0);
+	/* a reset is the end too */
+	fake_fail(FAKE_RECVMSG, ECONNRESET, 0);
+	assert_int_equal(vshmem_channel_recv(ch, buf, sizeof(buf), 0, NULL, &in), -ECONNRESET);
+	fake_fail(FAKE_RECVMSG, 0, 0);
 	vshmem_channel_close(ch);
 }
 
@@ -216,7 +255,7 @@ static void test_recv_offer(void **state)
 	(void)state;
 	d.flags = VSOCK_SHMEM_F_READONLY;
 	fake_rx_push("hi", 2, &d, 0);
-	assert_int_equal(vshmem_channel_recv(ch, data, sizeof(data), NULL, &in), 2);
+	assert_int_equal(vshmem_channel_recv(ch, data, sizeof(data), -1, NULL, &in), 2);
 	assert_non_null(in);
 	assert_int_equal(vshmem_incoming_get_id(in), 77);
 	assert_int_equal(vshmem_incoming_get_kind(in), VSHMEM_KIND_LEND);
@@ -228,7 +267,7 @@ static void test_recv_offer(void **state)
 	buf = vshmem_incoming_get_buf(in);
 	assert_int_equal(vshmem_buf_get_fd(buf), d.fd);
 	assert_int_equal(vshmem_buf_get_size(buf), 8192);
-	vshmem_incoming_free(in);
+	vshmem_incoming_close(in);
 	assert_false(fake_fd_open(d.fd));
 	vshmem_channel_close(ch);
 }
@@ -246,11 +285,11 @@ static void test_recv_offer_ffa_pad(void **state)
 
 	(void)state;
 	fake_rx_push("", 0, &d, 0);	/* control message alone */
-	assert_int_equal(vshmem_channel_recv(ch, data, sizeof(data), NULL, &in), 0);
+	assert_int_equal(vshmem_channel_recv(ch, data, sizeof(data), -1, NULL, &in), 0);
 	assert_int_equal(vshmem_incoming_get_type(in), VSHMEM_TYPE_FFA);
 	assert_int_equal(vshmem_incoming_get_handle(in), 0xabc);
 	assert_null(vshmem_incoming_get_buf(in));
-	vshmem_incoming_free(in);
+	vshmem_incoming_close(in);
 	vshmem_channel_close(ch);
 }
 
@@ -269,7 +308,7 @@ static void test_recv_unwanted_offer(void **state)
 	}
 	fake_rx_push("x", 1, &d, 0);
 	/* nobody takes it: relinquished at once, fd closed */
-	assert_int_equal(vshmem_channel_recv(ch, NULL, 0, NULL, NULL), 1);
+	assert_int_equal(vshmem_channel_recv(ch, NULL, 0, -1, NULL, NULL), 1);
 	assert_false(fake_fd_open(d.fd));
 	assert_int_equal(fake.nsent, 1);
 	assert_int_equal(fake.sent[0].desc.subop, VSOCK_SHMEM_SUBOP_RELINQUISH);
@@ -306,7 +345,7 @@ static void test_recv_malformed(void **state)
 	cm->cmsg_len = CMSG_LEN(sizeof(b));
 	memcpy(CMSG_DATA(cm), &b, sizeof(b));
 	fake_rx_push_raw("x", 1, ctl.b, 2 * CMSG_SPACE(sizeof(a)), 0);
-	assert_int_equal(vshmem_channel_recv(ch, data, sizeof(data), NULL, &in), -EPROTO);
+	assert_int_equal(vshmem_channel_recv(ch, data, sizeof(data), -1, NULL, &in), -EPROTO);
 	assert_null(in);
 	assert_false(fake_fd_open(a.fd));
 	assert_false(fake_fd_open(b.fd));
@@ -326,7 +365,7 @@ static void test_recv_malformed(void **state)
 	memcpy(CMSG_DATA(cm) + sizeof(int), &r2, sizeof(int));
 	fake_rx_push_raw("x", 1, ctl.b,
 			 CMSG_SPACE(sizeof(c)) + CMSG_SPACE(2 * sizeof(int)), 0);
-	assert_int_equal(vshmem_channel_recv(ch, data, sizeof(data), NULL, &in), -EPROTO);
+	assert_int_equal(vshmem_channel_recv(ch, data, sizeof(data), -1, NULL, &in), -EPROTO);
 	assert_false(fake_fd_open(c.fd));
 	assert_false(fake_fd_open(r1));
 	assert_false(fake_fd_open(r2));
@@ -342,7 +381,7 @@ static void test_recv_ctrunc(void **state)
 
 	(void)state;
 	fake_rx_push("x", 1, &d, MSG_CTRUNC);
-	assert_int_equal(vshmem_channel_recv(ch, data, sizeof(data), NULL, &in), -EMSGSIZE);
+	assert_int_equal(vshmem_channel_recv(ch, data, sizeof(data), -1, NULL, &in), -EMSGSIZE);
 	assert_null(in);
 	assert_false(fake_fd_open(d.fd));
 	vshmem_channel_close(ch);
@@ -358,10 +397,10 @@ static void test_recv_bad_fields(void **state)
 	(void)state;
 	d.reserved = 3;
 	fake_rx_push("x", 1, &d, 0);
-	assert_int_equal(vshmem_channel_recv(ch, data, sizeof(data), NULL, &in), -EPROTO);
+	assert_int_equal(vshmem_channel_recv(ch, data, sizeof(data), -1, NULL, &in), -EPROTO);
 	assert_false(fake_fd_open(d.fd));
 	fake_fail(FAKE_RECVMSG, ECONNRESET, 0);
-	assert_int_equal(vshmem_channel_recv(ch, data, sizeof(data), NULL, &in), -ECONNRESET);
+	assert_int_equal(vshmem_channel_recv(ch, data, sizeof(data), -1, NULL, &in), -ECONNRESET);
 	vshmem_channel_close(ch);
 }
 
@@ -382,21 +421,21 @@ static void test_recv_notices(void **state)
 		assert_int_equal(vshmem_channel_connect(3, 1, &o, &ch), 0);
 	}
 	fake_rx_push("", 0, &d, 0);
-	assert_int_equal(vshmem_channel_recv(ch, NULL, 0, NULL, &in), 0);
+	assert_int_equal(vshmem_channel_recv(ch, NULL, 0, -1, NULL, &in), 0);
 	/* the lender takes it back */
 	fake_rx_push("", 0, &rc, 0);
-	assert_int_equal(vshmem_channel_recv(ch, NULL, 0, NULL, &none), 0);
+	assert_int_equal(vshmem_channel_recv(ch, NULL, 0, -1, NULL, &none), 0);
 	assert_null(none);
 	assert_int_equal(vshmem_incoming_get_state(in), VSHMEM_STATE_RECLAIMED);
 	/* notices for ids nobody knows are logged, not fatal */
 	fake_rx_push("", 0, &rc, 0);
 	fake_rx_push("", 0, &rl, 0);
-	assert_int_equal(vshmem_channel_recv(ch, NULL, 0, NULL, NULL), 0);
-	assert_int_equal(vshmem_channel_recv(ch, NULL, 0, NULL, NULL), 0);
+	assert_int_equal(vshmem_channel_recv(ch, NULL, 0, -1, NULL, NULL), 0);
+	assert_int_equal(vshmem_channel_recv(ch, NULL, 0, -1, NULL, NULL), 0);
 	assert_non_null(strstr(log_last, "unknown offer 99"));
 	assert_int_equal(n, 2);
 	assert_int_equal(vshmem_incoming_release(in), -EINVAL);
-	vshmem_incoming_free(in);
+	vshmem_incoming_close(in);
 	vshmem_channel_close(ch);
 }
 
@@ -410,7 +449,7 @@ static void test_close_detaches(void **state)
 
 	(void)state;
 	fake_rx_push("", 0, &d, 0);
-	assert_int_equal(vshmem_channel_recv(ch, NULL, 0, NULL, &in), 0);
+	assert_int_equal(vshmem_channel_recv(ch, NULL, 0, -1, NULL, &in), 0);
 	assert_int_equal(vshmem_offer_send(ch, buf, NULL, &o), 0);
 	vshmem_channel_close(ch);
 	assert_int_equal(vshmem_offer_get_state(o), VSHMEM_STATE_DEAD);
@@ -419,7 +458,7 @@ static void test_close_detaches(void **state)
 	assert_int_equal(vshmem_offer_wait_release(o, 0), -ENOTCONN);
 	assert_int_equal(vshmem_incoming_release(in), -ENOTCONN);
 	vshmem_offer_free(o);
-	vshmem_incoming_free(in);
+	vshmem_incoming_close(in);
 	vshmem_buf_close(buf);
 }
 
@@ -435,6 +474,7 @@ int main(void)
 		T(test_caps_unpatched),
 		T(test_caps_errors),
 		T(test_recv_data),
+		T(test_recv_spurious_wakeup),
 		T(test_recv_offer),
 		T(test_recv_offer_ffa_pad),
 		T(test_recv_unwanted_offer),

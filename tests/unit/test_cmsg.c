@@ -268,7 +268,20 @@ static void test_translate(void **state)
 	assert_int_equal(vshmem_kind_from_uapi(VSOCK_SHMEM_KIND_SHARE), VSHMEM_KIND_SHARE);
 	assert_int_equal(vshmem_kind_from_uapi(VSOCK_SHMEM_KIND_LEND), VSHMEM_KIND_LEND);
 	assert_int_equal(vshmem_kind_from_uapi(VSOCK_SHMEM_KIND_SEND_SECURE), VSHMEM_KIND_SEND_SECURE);
-	assert_int_equal(vshmem_kind_from_uapi(3), -EPROTO);
+	assert_int_equal(vshmem_kind_from_uapi(VSOCK_SHMEM_KIND_SEND_SECURE + 1), -EPROTO);
+	assert_int_equal(vshmem_kind_from_uapi(UINT32_MAX), -EPROTO);
+	/* the public values are the kernel's (as revised) */
+	assert_int_equal(VSHMEM_KIND_SHARE, 1);
+	assert_int_equal(VSHMEM_KIND_LEND, 2);
+	assert_int_equal(VSHMEM_KIND_SEND_SECURE, 3);
+	assert_int_equal(VSHMEM_TYPE_FFA, 1);
+	assert_int_equal(VSHMEM_TYPE_LOCAL, 2);
+	assert_true(VSHMEM_CAP_TYPE(VSHMEM_TYPE_LOCAL) == UINT64_C(1) << 2);
+	assert_true(VSHMEM_CAP_KIND(VSHMEM_KIND_LEND) == UINT64_C(1) << 18);
+	assert_true(vshmem_caps_from_uapi(VSOCK_SHMEM_CAP_KIND(VSOCK_SHMEM_KIND_SHARE)) ==
+		    VSHMEM_CAP_KIND(VSHMEM_KIND_SHARE));
+	/* unknown capability bits are dropped */
+	assert_true(vshmem_caps_from_uapi(UINT64_C(1) << 40) == 0);
 	assert_int_equal(vshmem_type_from_uapi(VSOCK_SHMEM_TYPE_FFA), VSHMEM_TYPE_FFA);
 	assert_int_equal(vshmem_type_from_uapi(VSOCK_SHMEM_TYPE_LOCAL), VSHMEM_TYPE_LOCAL);
 	assert_int_equal(vshmem_type_from_uapi(0), -EPROTO);

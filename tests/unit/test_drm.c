@@ -1,7 +1,54 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* drm.c: PRIME import/export through the syscall seam. */
+/* drm.c: PRIME import/export. libdrm's two PRIME calls are wrapped at
+ * link time (-Wl,--wrap, tests/unit/meson.build) by versions that issue
+ * the ioctl through the fake syscall layer and answer as libdrm does:
+ * 0, or -1 with errno set. */
 #include "test_common.h"
+#include <fcntl.h>
+#include <libdrm/drm.h>
+#include "../../lib/internal.h"
 #include <libvshmem/vshmem-drm.h>
+
+static int wrap_calls, wrap_flags, wrap_errno_zero;
+
+int __wrap_drmPrimeFDToHandle(int fd, int prime_fd, uint32_t *handle);
+int __wrap_drmPrimeHandleToFD(int fd, uint32_t handle, uint32_t flags,
+			      int *prime_fd);
+
+static int libdrm_ret(int ret)
+{
+	if (ret >= 0)
+		return 0;
+	errno = wrap_errno_zero ? 0 : -ret;
+	return -1;
+}
+
+int __wrap_drmPrimeFDToHandle(int fd, int prime_fd, uint32_t *handle)
+{
+	struct drm_prime_handle args = { .fd = prime_fd };
+	int ret;
+
+	wrap_calls++;
+	ret = vshmem_sys_ioctl(fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &args);
+	if (ret == 0)
+		*handle = args.handle;
+	return libdrm_ret(ret);
+}
+
+int __wrap_drmPrimeHandleToFD(int fd, uint32_t handle, uint32_t flags,
+			      int *prime_fd)
+{
+	struct drm_prime_handle args = { .handle = handle, .flags = flags,
+					 .fd = -1 };
+	int ret;
+
+	wrap_calls++;
+	wrap_flags = (int)flags;
+	ret = vshmem_sys_ioctl(fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &args);
+	if (ret == 0)
+		*prime_fd = args.fd;
+	return libdrm_ret(ret);
+}
 
 static void test_import(void **state)
 {
@@ -10,12 +57,18 @@ static void test_import(void **state)
 	uint32_t handle = 0;
 
 	(void)state;
+	wrap_calls = 0;
 	assert_int_equal(vshmem_drm_import(drm, buf, &handle), 0);
 	assert_int_equal(handle, 42);
+	assert_int_equal(wrap_calls, 1);	/* through libdrm */
 	assert_int_equal(vshmem_drm_import(-1, buf, &handle), -EBADF);
 	assert_int_equal(vshmem_drm_import(drm, NULL, &handle), -EINVAL);
 	assert_int_equal(vshmem_drm_import(drm, buf, NULL), -EINVAL);
 	assert_int_equal(vshmem_drm_import(other, buf, &handle), -ENOTTY);
+	/* libdrm failed without setting errno: still an error */
+	wrap_errno_zero = 1;
+	assert_int_equal(vshmem_drm_import(other, buf, &handle), -EIO);
+	wrap_errno_zero = 0;
 	vshmem_buf_close(buf);
 	close(drm);
 	close(other);
@@ -30,7 +83,10 @@ static void test_export(void **state)
 	struct vshmem_buf *buf = NULL;
 
 	(void)state;
+	wrap_calls = 0;
 	assert_int_equal(vshmem_drm_export(drm, 42, &opts, &buf), 0);
+	assert_int_equal(wrap_calls, 1);	/* through libdrm */
+	assert_int_equal(wrap_flags, DRM_CLOEXEC | DRM_RDWR);
 	assert_int_equal(vshmem_buf_get_size(buf), 8192);
 	assert_int_equal(vshmem_buf_get_kind(buf), VSHMEM_KIND_SHARE);
 	vshmem_buf_close(buf);

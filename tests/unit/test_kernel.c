@@ -243,7 +243,7 @@ static int round_trip(struct pair *p, int kind)
 	if (kind == VSHMEM_KIND_LEND)
 		CHECK(!readable(lp));	/* the lender lost access */
 
-	CHECK_EQ(vshmem_channel_recv(p->borrower, data, sizeof(data), NULL, &in), 3);
+	CHECK_EQ(vshmem_channel_recv(p->borrower, data, sizeof(data), -1, NULL, &in), 3);
 	CHECK(!strcmp(data, "hi"));
 	CHECK(in);
 	CHECK_EQ(vshmem_incoming_get_id(in), vshmem_offer_get_id(o));
@@ -256,7 +256,7 @@ static int round_trip(struct pair *p, int kind)
 	CHECK_EQ(vshmem_buf_map(rbuf, VSHMEM_ACCESS_READ, &bp), 0);
 	CHECK(check(bp, SIZE, 9));
 	CHECK_EQ(vshmem_incoming_release(in), 0);
-	vshmem_incoming_free(in);
+	vshmem_incoming_close(in);
 
 	CHECK_EQ(vshmem_offer_wait_release(o, 5000), 0);
 	if (!readable(lp)) {
@@ -290,17 +290,17 @@ static int test_reclaim(struct pair *p)
 	buf = alloc_kind(VSHMEM_KIND_SHARE);
 	CHECK(buf);
 	CHECK_EQ(vshmem_offer_send(p->lender, buf, NULL, &o), 0);
-	CHECK_EQ(vshmem_channel_recv(p->borrower, NULL, 0, NULL, &in), 0);
+	CHECK_EQ(vshmem_channel_recv(p->borrower, NULL, 0, -1, NULL, &in), 0);
 	CHECK(in);
 	ret = vshmem_offer_reclaim(o);
 	CHECK(ret == 0 || ret == -EBUSY);
 	if (ret == 0) {
 		CHECK_EQ(vshmem_offer_get_state(o), VSHMEM_STATE_RECLAIMED);
-		CHECK_EQ(vshmem_channel_recv(p->borrower, NULL, 0, NULL, &none), 0);
+		CHECK_EQ(vshmem_channel_recv(p->borrower, NULL, 0, -1, NULL, &none), 0);
 		CHECK(!none);
 		CHECK_EQ(vshmem_incoming_get_state(in), VSHMEM_STATE_RECLAIMED);
 	}
-	vshmem_incoming_free(in);
+	vshmem_incoming_close(in);
 	vshmem_offer_free(o);
 	vshmem_buf_close(buf);
 	return PASS;
@@ -327,17 +327,17 @@ static int test_uring_batch(struct pair *p)
 		struct vshmem_offer *done = NULL;
 
 		CHECK_EQ(io_uring_wait_cqe(&ring, &cqe), 0);
-		CHECK(vshmem_uring_complete(cqe, &done, NULL) >= 0);
+		CHECK(vshmem_uring_complete(p->lender, cqe, &done, NULL) >= 0);
 		io_uring_cqe_seen(&ring, cqe);
 		CHECK(done);
 	}
 	for (int i = 0; i < 4; i++) {
 		struct vshmem_incoming *in = NULL;
 
-		CHECK_EQ(vshmem_channel_recv(p->borrower, NULL, 0, NULL, &in), 0);
+		CHECK_EQ(vshmem_channel_recv(p->borrower, NULL, 0, -1, NULL, &in), 0);
 		CHECK(in);
 		CHECK_EQ(vshmem_incoming_release(in), 0);
-		vshmem_incoming_free(in);
+		vshmem_incoming_close(in);
 	}
 	for (int i = 0; i < 4; i++) {
 		CHECK_EQ(vshmem_offer_wait_release(o[i], 5000), 0);

@@ -315,7 +315,14 @@ static void test_wait_release_errors(void **state)
 	fake.poll_timeout = true;
 	assert_int_equal(vshmem_offer_wait_release(o, 10), -ETIMEDOUT);
 	fake.poll_timeout = false;
-	assert_int_equal(vshmem_offer_wait_release(o, -1), -EAGAIN);
+	/* 0: only what is queued; nothing is */
+	assert_int_equal(vshmem_offer_wait_release(o, 0), -EAGAIN);
+	assert_true(fake.last_recv_flags & MSG_DONTWAIT);
+	/* > 0: one deadline across messages; notices for unknown ids do not
+	 * extend it */
+	fake.clock_step_ms = 10;
+	assert_int_equal(vshmem_offer_wait_release(o, 50), -ETIMEDOUT);
+	fake.clock_step_ms = 0;
 	fake_rx_push("data", 4, NULL, 0);
 	assert_int_equal(vshmem_offer_wait_release(o, 0), -EPROTO);
 	/* an incoming offer meanwhile: relinquished, fd closed */
@@ -323,12 +330,105 @@ static void test_wait_release_errors(void **state)
 	assert_int_equal(vshmem_offer_wait_release(o, 0), -EPROTO);
 	assert_false(fake_fd_open(d.fd));
 	assert_int_equal(fake.sent[fake.nsent - 1].desc.subop, VSOCK_SHMEM_SUBOP_RELINQUISH);
-	fake.rx_eof = true;
-	assert_int_equal(vshmem_offer_wait_release(o, 0), -ECONNRESET);
+	/* a read error other than the end is reported, the offer stays */
+	fake_fail(FAKE_RECVMSG, EIO, 0);
+	assert_int_equal(vshmem_offer_wait_release(o, -1), -EIO);
+	fake_fail(FAKE_RECVMSG, 0, 0);
 	assert_int_equal(vshmem_offer_get_state(o), VSHMEM_STATE_LIVE);
 	vshmem_offer_free(o);
 	vshmem_buf_close(buf);
 	vshmem_channel_close(ch);
+}
+
+/*
+ * The borrower closes while it holds offers: the kernel ends every offer of
+ * the connection and the memory is back. Whatever is read first, the
+ * RELINQUISH notices or the end of stream, every offer ends RELEASED and
+ * vshmem_offer_wait_release() returns 0.
+ */
+struct peer_close {
+	struct vshmem_channel *ch;
+	struct vshmem_buf *lent, *shared;
+	struct vshmem_offer *o1, *o2;
+};
+
+static void peer_close_setup(struct peer_close *p)
+{
+	p->ch = connect_ch(CAPS_ALL);
+	p->lent = alloc_buf("lend", 4096);
+	p->shared = alloc_buf("system", 4096);
+	assert_int_equal(vshmem_offer_send(p->ch, p->lent, NULL, &p->o1), 0);
+	assert_int_equal(vshmem_offer_send(p->ch, p->shared, NULL, &p->o2), 0);
+}
+
+static void peer_close_check(struct peer_close *p)
+{
+	struct vshmem_offer *again;
+
+	assert_int_equal(vshmem_offer_get_state(p->o1), VSHMEM_STATE_RELEASED);
+	assert_int_equal(vshmem_offer_get_state(p->o2), VSHMEM_STATE_RELEASED);
+	assert_int_equal(vshmem_offer_wait_release(p->o1, -1), 0);
+	assert_int_equal(vshmem_offer_wait_release(p->o2, 0), 0);
+	/* the lent buffer is ours again: it may be offered anew */
+	assert_int_equal(vshmem_offer_send(p->ch, p->lent, NULL, &again), 0);
+	vshmem_offer_free(again);
+	vshmem_offer_free(p->o1);
+	vshmem_offer_free(p->o2);
+	vshmem_buf_close(p->lent);
+	vshmem_buf_close(p->shared);
+	vshmem_channel_close(p->ch);
+}
+
+static void test_peer_close_notices_first(void **state)
+{
+	struct vsock_shmem r1 = relinquish(1), r2 = relinquish(2);
+	struct peer_close p;
+
+	(void)state;
+	peer_close_setup(&p);
+	fake_rx_push("", 0, &r1, 0);
+	fake_rx_push("", 0, &r2, 0);
+	fake.rx_eof = true;
+	assert_int_equal(vshmem_offer_wait_release(p.o1, -1), 0);
+	assert_int_equal(vshmem_offer_wait_release(p.o2, 1000), 0);
+	/* the end is still to be read: the same result */
+	assert_int_equal(vshmem_channel_recv(p.ch, NULL, 0, -1, NULL, NULL), -ECONNRESET);
+	peer_close_check(&p);
+}
+
+static void test_peer_close_eof_first(void **state)
+{
+	struct peer_close p;
+
+	(void)state;
+	peer_close_setup(&p);
+	/* a reset: no notices at all, only the end */
+	fake.rx_eof = true;
+	assert_int_equal(vshmem_offer_wait_release(p.o1, 1000), 0);
+	/* o2 ended with it, without another read */
+	assert_int_equal(fake.calls[FAKE_RECVMSG], 1);
+	assert_int_equal(vshmem_offer_wait_release(p.o2, 0), 0);
+	assert_int_equal(fake.calls[FAKE_RECVMSG], 1);
+	peer_close_check(&p);
+}
+
+static void test_peer_close_recv_first(void **state)
+{
+	struct vsock_shmem r2 = relinquish(2);
+	struct vshmem_incoming *in;
+	struct peer_close p;
+
+	(void)state;
+	peer_close_setup(&p);
+	/* the application reads the end itself, one notice before it; then
+	 * the connection reports the reset as an error */
+	fake_rx_push("", 0, &r2, 0);
+	fake_fail(FAKE_RECVMSG, ECONNRESET, 1);
+	assert_int_equal(vshmem_channel_recv(p.ch, NULL, 0, 0, NULL, &in), 0);
+	assert_null(in);
+	assert_int_equal(vshmem_channel_recv(p.ch, NULL, 0, 0, NULL, &in), -ECONNRESET);
+	fake_fail(FAKE_RECVMSG, 0, 0);
+	peer_close_check(&p);
 }
 
 int main(void)
@@ -347,6 +447,9 @@ int main(void)
 		T(test_reclaim),
 		T(test_wait_release),
 		T(test_wait_release_errors),
+		T(test_peer_close_notices_first),
+		T(test_peer_close_eof_first),
+		T(test_peer_close_recv_first),
 	};
 
 	return cmocka_run_group_tests_name("offer", tests, NULL, NULL);

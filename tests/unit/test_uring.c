@@ -37,7 +37,7 @@ static void test_prep_offer(void **state)
 
 	cqe.user_data = sqe.user_data;
 	cqe.res = 1;
-	assert_int_equal(vshmem_uring_complete(&cqe, &done, NULL), 1);
+	assert_int_equal(vshmem_uring_complete(ch, &cqe, &done, NULL), 1);
 	assert_ptr_equal(done, o);
 	vshmem_offer_free(o);
 
@@ -46,14 +46,14 @@ static void test_prep_offer(void **state)
 	assert_int_equal(vshmem_uring_prep_offer(&sqe, ch, buf, NULL, &o), 0);
 	cqe.user_data = sqe.user_data;
 	cqe.res = -EOPNOTSUPP;
-	assert_int_equal(vshmem_uring_complete(&cqe, &done, NULL), -EOPNOTSUPP);
+	assert_int_equal(vshmem_uring_complete(ch, &cqe, &done, NULL), -EOPNOTSUPP);
 	assert_int_equal(vshmem_offer_get_state(done), VSHMEM_STATE_DEAD);
 	vshmem_offer_free(o);
 	memset(&sqe, 0, sizeof(sqe));
 	assert_int_equal(vshmem_uring_prep_offer(&sqe, ch, buf, NULL, &o), 0);
 	cqe.user_data = sqe.user_data;
 	cqe.res = 1;
-	assert_int_equal(vshmem_uring_complete(&cqe, NULL, NULL), 1);
+	assert_int_equal(vshmem_uring_complete(ch, &cqe, NULL, NULL), 1);
 	vshmem_offer_free(o);
 
 	assert_int_equal(vshmem_uring_prep_offer(NULL, ch, buf, NULL, &o), -EINVAL);
@@ -102,11 +102,11 @@ static void test_prep_recv(void **state)
 	deliver(&sqe, "abc", 3, &d, 0);
 	cqe.user_data = sqe.user_data;
 	cqe.res = 3;
-	assert_int_equal(vshmem_uring_complete(&cqe, &o, &in), 3);
+	assert_int_equal(vshmem_uring_complete(ch, &cqe, &o, &in), 3);
 	assert_null(o);
 	assert_non_null(in);
 	assert_int_equal(vshmem_incoming_get_id(in), 12);
-	vshmem_incoming_free(in);
+	vshmem_incoming_close(in);
 
 	/* truncated control data: error, the fd is closed */
 	d = fake_offer_desc(13, 4096, VSOCK_SHMEM_KIND_SHARE);
@@ -115,7 +115,7 @@ static void test_prep_recv(void **state)
 	deliver(&sqe, "x", 1, &d, MSG_CTRUNC);
 	cqe.user_data = sqe.user_data;
 	cqe.res = 1;
-	assert_int_equal(vshmem_uring_complete(&cqe, NULL, &in), -EMSGSIZE);
+	assert_int_equal(vshmem_uring_complete(ch, &cqe, NULL, &in), -EMSGSIZE);
 	assert_false(fake_fd_open(d.fd));
 
 	/* end of stream: 0 bytes, no control message */
@@ -124,20 +124,116 @@ static void test_prep_recv(void **state)
 	deliver(&sqe, "", 0, NULL, 0);
 	cqe.user_data = sqe.user_data;
 	cqe.res = 0;
-	assert_int_equal(vshmem_uring_complete(&cqe, NULL, &in), -ECONNRESET);
+	assert_int_equal(vshmem_uring_complete(ch, &cqe, NULL, &in), -ECONNRESET);
 
 	/* a failed receive just frees the context */
 	memset(&sqe, 0, sizeof(sqe));
 	assert_int_equal(vshmem_uring_prep_recv(&sqe, ch, buf, sizeof(buf)), 0);
 	cqe.user_data = sqe.user_data;
 	cqe.res = -ECONNRESET;
-	assert_int_equal(vshmem_uring_complete(&cqe, NULL, &in), -ECONNRESET);
+	assert_int_equal(vshmem_uring_complete(ch, &cqe, NULL, &in), -ECONNRESET);
 
 	assert_int_equal(vshmem_uring_prep_recv(NULL, ch, buf, sizeof(buf)), -EINVAL);
 	assert_int_equal(vshmem_uring_prep_recv(&sqe, ch, buf, 0), -EINVAL);
 	cqe.user_data = 0;
-	assert_int_equal(vshmem_uring_complete(&cqe, NULL, NULL), -EINVAL);
-	assert_int_equal(vshmem_uring_complete(NULL, NULL, NULL), -EINVAL);
+	assert_int_equal(vshmem_uring_complete(ch, &cqe, NULL, NULL), -EINVAL);
+	assert_int_equal(vshmem_uring_complete(ch, NULL, NULL, NULL), -EINVAL);
+	assert_int_equal(vshmem_uring_complete(NULL, &cqe, NULL, NULL), -EINVAL);
+	vshmem_channel_close(ch);
+}
+
+/* A ring shared with the program's own requests: their CQEs carry any
+ * user_data, which must be refused without being dereferenced (ASan
+ * would report a wild read). */
+static void test_foreign_cqe(void **state)
+{
+	struct vshmem_channel *ch = connect_ch(CAPS_ALL);
+	struct vshmem_channel *other = connect_ch(CAPS_ALL);
+	struct vshmem_buf *buf = alloc_buf("system", 4096);
+	static const uint64_t foreign[] = {
+		1, 2, 7, 8, 0x10, 0xdeadbeef, UINT64_C(0x4141414141414141),
+		UINT64_C(0x00007f0000001000), UINT64_MAX, UINT64_MAX - 7,
+	};
+	struct io_uring_sqe sqe, rsqe;
+	struct io_uring_cqe cqe = { 0 };
+	struct vshmem_offer *o = NULL, *done = (void *)1;
+	struct vshmem_incoming *in = (void *)1;
+	char rbuf[8];
+	uint64_t ud;
+
+	(void)state;
+	memset(&sqe, 0, sizeof(sqe));
+	memset(&rsqe, 0, sizeof(rsqe));
+	assert_int_equal(vshmem_uring_prep_offer(&sqe, ch, buf, NULL, &o), 0);
+	assert_int_equal(vshmem_uring_prep_recv(&rsqe, ch, rbuf, sizeof(rbuf)), 0);
+
+	srandom(20);
+	for (size_t i = 0; i < (sizeof(foreign) / sizeof(foreign[0])) + 64; i++) {
+		ud = i < (sizeof(foreign) / sizeof(foreign[0])) ? foreign[i] :
+		     ((uint64_t)random() << 33) ^ ((uint64_t)random() << 2);
+		if (ud == sqe.user_data || ud == rsqe.user_data)
+			continue;
+		cqe.user_data = ud;
+		cqe.res = 1;
+		assert_int_equal(vshmem_uring_is_ours(ch, &cqe), 0);
+		assert_int_equal(vshmem_uring_complete(ch, &cqe, &done, &in), -EINVAL);
+		assert_ptr_equal(done, (void *)1);	/* not written */
+		assert_ptr_equal(in, (void *)1);
+	}
+	/* a pointer into a library object, but not a request's address */
+	cqe.user_data = sqe.user_data + 8;
+	assert_int_equal(vshmem_uring_complete(ch, &cqe, &done, &in), -EINVAL);
+
+	/* ours, but completed on another channel: foreign there */
+	cqe.user_data = sqe.user_data;
+	assert_int_equal(vshmem_uring_is_ours(other, &cqe), 0);
+	assert_int_equal(vshmem_uring_complete(other, &cqe, &done, &in), -EINVAL);
+	assert_int_equal(vshmem_uring_is_ours(ch, &cqe), 1);
+	assert_int_equal(vshmem_uring_is_ours(NULL, &cqe), -EINVAL);
+	assert_int_equal(vshmem_uring_is_ours(ch, NULL), -EINVAL);
+	assert_int_equal(vshmem_uring_complete(ch, &cqe, &done, NULL), 1);
+	assert_ptr_equal(done, o);
+	/* a second CQE with the same user_data: no longer in flight */
+	assert_int_equal(vshmem_uring_is_ours(ch, &cqe), 0);
+	assert_int_equal(vshmem_uring_complete(ch, &cqe, &done, NULL), -EINVAL);
+
+	/* an offer freed before its completion: its CQE is foreign */
+	vshmem_offer_free(o);
+	memset(&sqe, 0, sizeof(sqe));
+	assert_int_equal(vshmem_uring_prep_offer(&sqe, ch, buf, NULL, &o), 0);
+	vshmem_offer_free(o);
+	cqe.user_data = sqe.user_data;
+	assert_int_equal(vshmem_uring_complete(ch, &cqe, &done, NULL), -EINVAL);
+
+	/* the receive still in flight is freed with its channel */
+	vshmem_channel_close(ch);
+	vshmem_channel_close(other);
+	vshmem_buf_close(buf);
+}
+
+/* A receive completing with the end of stream ends the channel's offers
+ * like vshmem_channel_recv() does. */
+static void test_recv_eof_ends_offers(void **state)
+{
+	struct vshmem_channel *ch = connect_ch(CAPS_ALL);
+	struct vshmem_buf *buf = alloc_buf("lend", 4096);
+	struct io_uring_sqe sqe;
+	struct io_uring_cqe cqe = { 0 };
+	struct vshmem_offer *o;
+	char rbuf[8];
+
+	(void)state;
+	assert_int_equal(vshmem_offer_send(ch, buf, NULL, &o), 0);
+	memset(&sqe, 0, sizeof(sqe));
+	assert_int_equal(vshmem_uring_prep_recv(&sqe, ch, rbuf, sizeof(rbuf)), 0);
+	deliver(&sqe, "", 0, NULL, 0);
+	cqe.user_data = sqe.user_data;
+	cqe.res = 0;
+	assert_int_equal(vshmem_uring_complete(ch, &cqe, NULL, NULL), -ECONNRESET);
+	assert_int_equal(vshmem_offer_get_state(o), VSHMEM_STATE_RELEASED);
+	assert_int_equal(vshmem_offer_wait_release(o, 0), 0);
+	vshmem_offer_free(o);
+	vshmem_buf_close(buf);
 	vshmem_channel_close(ch);
 }
 
@@ -146,6 +242,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_prep_offer),
 		T(test_prep_recv),
+		T(test_foreign_cqe),
+		T(test_recv_eof_ends_offers),
 	};
 
 	return cmocka_run_group_tests_name("uring", tests, NULL, NULL);

@@ -49,7 +49,6 @@ static int borrower(void *arg, int sync)
 	TRY(vt_send_byte(sync, 'L'));
 	EXPECT(vshmem_channel_accept(l, &ch) == 0, "accept");
 	for (int round = 0; round < 2; round++) {
-		VSHMEM_OPTS(vshmem_recv_opts, ro, .timeout_ms = 30000);
 		struct vshmem_incoming *in = NULL;
 		char msg[128] = "";
 		unsigned char *bp;
@@ -57,7 +56,7 @@ static int borrower(void *arg, int sync)
 		int n;
 
 		TRY(vt_wait_byte(sync, 'G', 60));	/* keeps the output in order */
-		n = vshmem_channel_recv(ch, msg, sizeof(msg) - 1, &ro, &in);
+		n = vshmem_channel_recv(ch, msg, sizeof(msg) - 1, 30000, NULL, &in);
 		EXPECT(n >= 0 && in, "no offer received (%d)", n);
 		SAY("borrower", "received offer id %llu: kind %s, %llu bytes, its own dma-buf fd %d; message \"%s\"",
 		    (unsigned long long)vshmem_incoming_get_id(in),
@@ -86,7 +85,7 @@ static int borrower(void *arg, int sync)
 		TRY(vt_wait_byte(sync, 'R', 60));
 		EXPECT(vshmem_incoming_release(in) == 0, "release");
 		SAY("borrower", "released it (RELINQUISH); its mapping is gone");
-		vshmem_incoming_free(in);
+		vshmem_incoming_close(in);
 		TRY(vt_send_byte(sync, 'D'));
 	}
 	vshmem_channel_close(ch);

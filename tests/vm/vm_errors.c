@@ -18,14 +18,13 @@
 /* Nothing arrived at the borrower. */
 static int nothing_queued(struct vshmem_channel *borrower)
 {
-	VSHMEM_OPTS(vshmem_recv_opts, ro, .timeout_ms = 200);
 	struct vshmem_incoming *in = NULL;
 	char b[8];
-	int ret = vshmem_channel_recv(borrower, b, sizeof(b), &ro, &in);
+	int ret = vshmem_channel_recv(borrower, b, sizeof(b), 200, NULL, &in);
 
 	if (ret != -ETIMEDOUT && ret != -EAGAIN) {
 		vt_diag("borrower got something: %d, offer %p", ret, (void *)in);
-		vshmem_incoming_free(in);
+		vshmem_incoming_close(in);
 		return VT_FAIL;
 	}
 	return 0;
@@ -166,7 +165,7 @@ static int err_eexist_duplicate_id(void)
 	CHECK_EQ(vshmem_incoming_get_id(in), 42);
 	TRY(nothing_queued(p.borrower));
 	CHECK_EQ(vshmem_incoming_release(in), 0);
-	vshmem_incoming_free(in);
+	vshmem_incoming_close(in);
 	CHECK_EQ(vshmem_offer_wait_release(o1, 10000), 0);
 	CHECK_EQ(vt_offer(p.lender, b2, 42, 0, &o3), 0);	/* free again */
 	CHECK_EQ(vshmem_offer_reclaim(o3), 0);
@@ -196,7 +195,7 @@ static int err_enoent_unknown_id(void)
 	CHECK_EQ(vt_offer(p.lender, buf, 7, 0, &o), 0);
 	CHECK(in = vt_recv_offer(p.borrower));
 	CHECK_EQ(vshmem_incoming_release(in), 0);
-	vshmem_incoming_free(in);
+	vshmem_incoming_close(in);
 	TRY(vt_wait_outstanding(out0));		/* the kernel took it back */
 	CHECK_EQ(vshmem_offer_get_state(o), VSHMEM_STATE_LIVE);	/* unread */
 	ret = vshmem_offer_reclaim(o);
@@ -231,7 +230,7 @@ static int err_ebusy_already_lent(void)
 	CHECK_EQ(vt_stat("outstanding"), out0 + 1);
 	CHECK(in = vt_recv_offer(p.borrower));
 	CHECK_EQ(vshmem_incoming_release(in), 0);
-	vshmem_incoming_free(in);
+	vshmem_incoming_close(in);
 	CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
 	vshmem_offer_free(o);
 	/* back: lendable again, through the other object too */

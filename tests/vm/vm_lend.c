@@ -69,7 +69,7 @@ static int lend_round_trip(int type, unsigned int flags, bool reclaim)
 	CHECK_EQ(vshmem_buf_sync_start(buf, VSHMEM_ACCESS_RW), 0);
 	CHECK_EQ(vshmem_buf_sync_end(buf, VSHMEM_ACCESS_RW), 0);
 	vt_fill(lp, SZ, 3);
-	vshmem_incoming_free(in);
+	vshmem_incoming_close(in);
 	vshmem_offer_free(o);
 	vshmem_buf_close(buf);
 	vt_pair_close(&p);
@@ -125,7 +125,7 @@ static int lend_again_after_return(void)
 		CHECK(bp = vt_map(vshmem_incoming_get_buf(in), VSHMEM_ACCESS_READ));
 		TRY(vt_check(bp, SZ, 100 + i));
 		CHECK_EQ(vshmem_incoming_release(in), 0);
-		vshmem_incoming_free(in);
+		vshmem_incoming_close(in);
 		CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
 		vshmem_offer_free(o);
 		CHECK_EQ(vt_read_sig(lp), 0);
@@ -180,7 +180,7 @@ static int lend_nomap_round_trip(void)
 	vt_fill(bp, SZ, 5);
 	TRY(vt_check(bp, SZ, 5));
 	CHECK_EQ(vshmem_incoming_release(in), 0);
-	vshmem_incoming_free(in);
+	vshmem_incoming_close(in);
 	CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
 	vshmem_offer_free(o);
 	CHECK_EQ(vshmem_buf_map(buf, VSHMEM_ACCESS_READ, &m), -EPERM);
@@ -191,7 +191,7 @@ static int lend_nomap_round_trip(void)
 	CHECK(bp = vt_map(vshmem_incoming_get_buf(in), VSHMEM_ACCESS_READ));
 	TRY(vt_check_zero(bp, SZ));
 	CHECK_EQ(vshmem_incoming_release(in), 0);
-	vshmem_incoming_free(in);
+	vshmem_incoming_close(in);
 	CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
 	vshmem_offer_free(o);
 	vshmem_buf_close(buf);
@@ -223,7 +223,7 @@ static int lend_kind_matches_heap(void)
 		CHECK(in = vt_recv_offer(p.borrower));
 		CHECK_EQ(vshmem_incoming_get_kind(in), VSHMEM_KIND_LEND);
 		CHECK_EQ(vshmem_incoming_release(in), 0);
-		vshmem_incoming_free(in);
+		vshmem_incoming_close(in);
 		CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
 		vshmem_offer_free(o);
 		vshmem_buf_close(buf);
@@ -252,7 +252,7 @@ static int lend_kind_is_the_kernels(void)
 	CHECK(in = vt_recv_offer(p.borrower));
 	CHECK_EQ(vshmem_incoming_get_kind(in), VSHMEM_KIND_LEND);
 	CHECK_EQ(vshmem_incoming_release(in), 0);
-	vshmem_incoming_free(in);
+	vshmem_incoming_close(in);
 	CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
 	CHECK_EQ(vt_read_sig(lp), 0);
 	vshmem_offer_free(o);
@@ -283,7 +283,7 @@ static int lend_readonly(void)
 	TRY(vt_check(bp, SZ, 7));
 	CHECK(vt_write_sig(bp) != 0);
 	CHECK_EQ(vshmem_incoming_release(in), 0);
-	vshmem_incoming_free(in);
+	vshmem_incoming_close(in);
 	CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
 	TRY(vt_check(lp, SZ, 7));
 	vshmem_offer_free(o);
@@ -318,7 +318,7 @@ static int borrower_proc(void *arg, int fd)
 	TRY(vt_send_byte(fd, 'H'));	/* holding it */
 	TRY(vt_wait_byte(fd, 'C', 30));
 	CHECK_EQ(vshmem_incoming_release(in), 0);
-	vshmem_incoming_free(in);
+	vshmem_incoming_close(in);
 	vshmem_channel_close(ch);
 	vshmem_channel_close(l);
 	return 0;
@@ -384,7 +384,7 @@ static int lend_large(void)
 	CHECK(bp = vt_map(vshmem_incoming_get_buf(in), VSHMEM_ACCESS_READ));
 	TRY(vt_check(bp, sz, 71));
 	CHECK_EQ(vshmem_incoming_release(in), 0);
-	vshmem_incoming_free(in);
+	vshmem_incoming_close(in);
 	CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
 	TRY(vt_check(lp, sz, 71));
 	vshmem_offer_free(o);

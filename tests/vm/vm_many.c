@@ -99,7 +99,7 @@ static int many_offers(int type, const char *heap, uint64_t id_base)
 	/* give them back in reverse order */
 	for (int i = N - 1; i >= 0; i--) {
 		CHECK_EQ(vshmem_incoming_release(ins[i]), 0);
-		vshmem_incoming_free(ins[i]);
+		vshmem_incoming_close(ins[i]);
 	}
 	for (int i = 0; i < N; i++) {
 		void *lp;
@@ -169,7 +169,7 @@ static int uring_batch(void)
 		int k;
 
 		CHECK_EQ(io_uring_wait_cqe(&ring, &cqe), 0);
-		ret = vshmem_uring_complete(cqe, &done, NULL);
+		ret = vshmem_uring_complete(p.lender, cqe, &done, NULL);
 		io_uring_cqe_seen(&ring, cqe);
 		CHECK(done);
 		for (k = 0; k < B && o[k] != done; k++)
@@ -188,7 +188,7 @@ static int uring_batch(void)
 		int ret, k;
 
 		CHECK_EQ(io_uring_wait_cqe(&ring, &cqe), 0);
-		ret = vshmem_uring_complete(cqe, &none, &inc);
+		ret = vshmem_uring_complete(p.borrower, cqe, &none, &inc);
 		io_uring_cqe_seen(&ring, cqe);
 		CHECK(ret > 0);
 		CHECK(!none);
@@ -210,7 +210,7 @@ static int uring_batch(void)
 		CHECK(bp = vt_map(vshmem_incoming_get_buf(in[i]), VSHMEM_ACCESS_READ));
 		TRY(vt_check(bp, SZ, 500 + i));
 		CHECK_EQ(vshmem_incoming_release(in[i]), 0);
-		vshmem_incoming_free(in[i]);
+		vshmem_incoming_close(in[i]);
 	}
 	for (int i = 0; i < B; i++) {
 		CHECK_EQ(vshmem_offer_wait_release(o[i], 10000), 0);
@@ -247,7 +247,7 @@ static int uring_failed_offer_is_dead(void)
 	usleep(100 * 1000);
 	CHECK_EQ(io_uring_submit(&ring), 1);
 	CHECK_EQ(io_uring_wait_cqe(&ring, &cqe), 0);
-	ret = vshmem_uring_complete(cqe, &done, NULL);
+	ret = vshmem_uring_complete(p.lender, cqe, &done, NULL);
 	io_uring_cqe_seen(&ring, cqe);
 	CHECK(done == o);
 	CHECK(ret < 0);

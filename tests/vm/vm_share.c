@@ -37,7 +37,7 @@ static int share_round_trip(int type)
 	TRY(vt_check(bp, SZ / 2, 3));
 	CHECK_EQ(vshmem_incoming_release(in), 0);
 	CHECK_EQ(vshmem_incoming_get_state(in), VSHMEM_STATE_RELEASED);
-	vshmem_incoming_free(in);
+	vshmem_incoming_close(in);
 	CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
 	CHECK_EQ(vshmem_offer_get_state(o), VSHMEM_STATE_RELEASED);
 	TRY(vt_check(lp, SZ / 2, 3));
@@ -85,7 +85,7 @@ static int borrower_proc(void *arg, int fd)
 	TRY(vt_send_byte(fd, 'W'));	/* wrote: the lender checks now */
 	TRY(vt_wait_byte(fd, 'C', 30));
 	CHECK_EQ(vshmem_incoming_release(in), 0);
-	vshmem_incoming_free(in);
+	vshmem_incoming_close(in);
 	vshmem_channel_close(ch);
 	vshmem_channel_close(l);
 	return 0;
@@ -153,7 +153,7 @@ static int share_kind_matches_heap(void)
 	CHECK_EQ(vshmem_incoming_get_type(in), VSHMEM_TYPE_LOCAL);
 	CHECK_EQ(vshmem_buf_get_kind(vshmem_incoming_get_buf(in)), VSHMEM_KIND_SHARE);
 	CHECK_EQ(vshmem_incoming_release(in), 0);
-	vshmem_incoming_free(in);
+	vshmem_incoming_close(in);
 	CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
 	vshmem_offer_free(o);
 	vshmem_buf_close(buf);
@@ -184,7 +184,7 @@ static int share_metadata(void)
 	CHECK_EQ(vshmem_incoming_get_handle(in), 0);
 	CHECK_EQ(vshmem_incoming_get_flags(in), 0);
 	CHECK_EQ(vshmem_incoming_release(in), 0);
-	vshmem_incoming_free(in);
+	vshmem_incoming_close(in);
 	CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
 	vshmem_offer_free(o);
 	vshmem_buf_close(buf);
@@ -199,7 +199,6 @@ static int share_inline_data(int type)
 	static const char msg[] = "inline bytes that come with the offer";
 	VSHMEM_OPTS(vshmem_offer_opts, oo, .data = msg, .data_len = sizeof(msg));
 	VSHMEM_OPTS(vshmem_offer_opts, empty);
-	VSHMEM_OPTS(vshmem_recv_opts, ro, .timeout_ms = 10000);
 	struct vshmem_offer *o = NULL, *o2 = NULL;
 	struct vshmem_incoming *in = NULL;
 	struct vshmem_buf *buf, *buf2;
@@ -215,28 +214,28 @@ static int share_inline_data(int type)
 	CHECK_EQ(vshmem_offer_send(p.lender, buf2, &empty, &o2), 0);
 
 	memset(rx, 0, sizeof(rx));
-	CHECK_EQ(vshmem_channel_recv(p.borrower, rx, sizeof(rx), &ro, &in), 6);
+	CHECK_EQ(vshmem_channel_recv(p.borrower, rx, sizeof(rx), 10000, NULL, &in), 6);
 	CHECK(!in);
 	CHECK(!memcmp(rx, "before", 6));
 	memset(rx, 0, sizeof(rx));
-	CHECK_EQ(vshmem_channel_recv(p.borrower, rx, sizeof(rx), &ro, &in),
+	CHECK_EQ(vshmem_channel_recv(p.borrower, rx, sizeof(rx), 10000, NULL, &in),
 		 sizeof(msg));
 	CHECK(in);
 	CHECK(!strcmp(rx, msg));
 	CHECK_EQ(vshmem_incoming_get_id(in), vshmem_offer_get_id(o));
 	CHECK_EQ(vshmem_incoming_release(in), 0);
-	vshmem_incoming_free(in);
+	vshmem_incoming_close(in);
 	in = NULL;
 	memset(rx, 0, sizeof(rx));
-	CHECK_EQ(vshmem_channel_recv(p.borrower, rx, sizeof(rx), &ro, &in), 5);
+	CHECK_EQ(vshmem_channel_recv(p.borrower, rx, sizeof(rx), 10000, NULL, &in), 5);
 	CHECK(!in);
 	CHECK(!memcmp(rx, "after", 5));
 	/* control-only offer: 0 bytes with an offer, not end of stream */
-	CHECK_EQ(vshmem_channel_recv(p.borrower, rx, sizeof(rx), &ro, &in), 0);
+	CHECK_EQ(vshmem_channel_recv(p.borrower, rx, sizeof(rx), 10000, NULL, &in), 0);
 	CHECK(in);
 	CHECK_EQ(vshmem_incoming_get_id(in), vshmem_offer_get_id(o2));
 	CHECK_EQ(vshmem_incoming_release(in), 0);
-	vshmem_incoming_free(in);
+	vshmem_incoming_close(in);
 	CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
 	CHECK_EQ(vshmem_offer_wait_release(o2, 10000), 0);
 	vshmem_offer_free(o);
@@ -279,7 +278,7 @@ static int share_readonly(void)
 	TRY(vt_check(bp, SZ, 21));
 	CHECK(vt_write_sig(bp) != 0);	/* a read-only mapping */
 	CHECK_EQ(vshmem_incoming_release(in), 0);
-	vshmem_incoming_free(in);
+	vshmem_incoming_close(in);
 	CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
 	TRY(vt_check(lp, SZ, 21));
 	vshmem_offer_free(o);
@@ -292,7 +291,6 @@ static int share_readonly(void)
  * and it is told with a RECLAIM notice. */
 static int share_reclaim(void)
 {
-	VSHMEM_OPTS(vshmem_recv_opts, ro, .timeout_ms = 10000);
 	struct vshmem_incoming *in, *none = NULL;
 	struct vshmem_offer *o = NULL;
 	struct vshmem_buf *buf;
@@ -310,11 +308,11 @@ static int share_reclaim(void)
 	CHECK_EQ(vshmem_offer_reclaim(o), 0);
 	CHECK_EQ(vshmem_offer_get_state(o), VSHMEM_STATE_RECLAIMED);
 	CHECK_EQ(vt_read_sig(bp), SIGBUS);	/* revoked before the notice */
-	CHECK_EQ(vshmem_channel_recv(p.borrower, NULL, 0, &ro, &none), 0);
+	CHECK_EQ(vshmem_channel_recv(p.borrower, NULL, 0, 10000, NULL, &none), 0);
 	CHECK(!none);
 	CHECK_EQ(vshmem_incoming_get_state(in), VSHMEM_STATE_RECLAIMED);
 	CHECK(vshmem_incoming_release(in) < 0);	/* not live any more */
-	vshmem_incoming_free(in);
+	vshmem_incoming_close(in);
 	TRY(vt_check(lp, SZ, 31));
 	vshmem_offer_free(o);
 	vshmem_buf_close(buf);
@@ -342,7 +340,7 @@ static int share_clear(void)
 	TRY(vt_check(bp, SZ, 41));
 	vt_fill(bp, SZ, 42);
 	CHECK_EQ(vshmem_incoming_release(in), 0);
-	vshmem_incoming_free(in);
+	vshmem_incoming_close(in);
 	CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
 	TRY(vt_check_zero(lp, SZ));
 	vshmem_offer_free(o);
@@ -376,8 +374,8 @@ static int share_same_buffer_twice(void)
 	TRY(vt_check(b2, SZ, 52));
 	CHECK_EQ(vshmem_incoming_release(i1), 0);
 	CHECK_EQ(vshmem_incoming_release(i2), 0);
-	vshmem_incoming_free(i1);
-	vshmem_incoming_free(i2);
+	vshmem_incoming_close(i1);
+	vshmem_incoming_close(i2);
 	CHECK_EQ(vshmem_offer_wait_release(o1, 10000), 0);
 	CHECK_EQ(vshmem_offer_wait_release(o2, 10000), 0);
 	TRY(vt_check(lp, SZ, 52));

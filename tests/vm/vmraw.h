@@ -19,7 +19,7 @@
 #include <linux/dma-buf.h>
 #include <linux/dma-heap.h>
 
-#include <libvshmem/vsock-shmem-uapi.h>
+#include "../../lib/vsock-shmem-uapi.h"	/* the kernel uAPI, or its copy */
 
 #include "vmtest.h"
 

@@ -511,9 +511,8 @@ static inline int vt_offer(struct vshmem_channel *ch, struct vshmem_buf *buf,
 /* Receive one message that must carry an offer; returns the incoming. */
 static inline struct vshmem_incoming *vt_recv_offer(struct vshmem_channel *ch)
 {
-	VSHMEM_OPTS(vshmem_recv_opts, ro, .timeout_ms = 10000);
 	struct vshmem_incoming *in = NULL;
-	int ret = vshmem_channel_recv(ch, NULL, 0, &ro, &in);
+	int ret = vshmem_channel_recv(ch, NULL, 0, 10000, NULL, &in);
 
 	if (ret < 0 || !in)
 		vt_diag("receiving an offer: %s", ret < 0 ? strerror(-ret) :

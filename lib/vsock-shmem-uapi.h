@@ -6,11 +6,21 @@
  * line for line, to what the kernel series (kernel/patches/) adds to
  * include/uapi/linux/vm_sockets.h; tests/check-uapi-sync.sh enforces it.
  * It lets the library build against kernel headers that lack the series.
+ *
+ * Private: not installed. Used by lib/ (through uapi.h, which translates
+ * between these values and the public ones), the unit and fuzz tests, the
+ * raw in-guest tests (tests/vm/vmraw.h) and vshmem-bench's raw path.
+ *
+ * It includes <linux/vm_sockets.h> itself, so the order of includes does
+ * not matter: if the system's header already has the series, the copy
+ * below is skipped.
  */
 #ifndef LIBVSHMEM_VSOCK_SHMEM_UAPI_H
 #define LIBVSHMEM_VSOCK_SHMEM_UAPI_H
 
 #include <linux/types.h>
+#include <sys/socket.h>	/* older uapi vm_sockets.h use sockaddr without it */
+#include <linux/vm_sockets.h>
 
 #ifndef SOL_VSOCK
 #define SOL_VSOCK	287
