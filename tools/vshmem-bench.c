@@ -38,6 +38,9 @@
 #include <liburing.h>
 #endif
 
+#include "cli.h"
+#include "common.h"
+
 #define KiB (UINT64_C(1) << 10)
 #define MiB (UINT64_C(1) << 20)
 #define STATS_PATH "/sys/kernel/debug/vsock_shmem/stats"
@@ -45,8 +48,6 @@
 /* Wait for releases without a timeout: a timeout costs a poll() per
  * wait, which the raw and the copy paths do not pay. */
 #define WAIT_MS 0
-
-enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2, EXIT_UNSUPPORTED = 3 };
 
 /* ------------------------------------------------------------------ */
 /* options, errors, progress                                           */
@@ -60,8 +61,8 @@ static struct {
 	bool json, icount, quiet;
 	const char *json_file;
 	unsigned int cid, port;
-	bool remote;
-	int serve_port;
+	bool remote, serve;
+	unsigned int serve_port;
 } opt = {
 	.min_size = 4 * KiB,
 	.max_size = 256 * MiB,
@@ -73,7 +74,6 @@ static struct {
 	.window = 128,
 	.cid = VMADDR_CID_LOCAL,
 	.port = 5200,
-	.serve_port = -1,
 };
 
 enum {
@@ -108,7 +108,7 @@ static void die(int err, const char *fmt, ...)
 	if (err)
 		fprintf(stderr, ": %s", strerror(err < 0 ? -err : err));
 	fputc('\n', stderr);
-	exit(err == -EOPNOTSUPP || err == -ENOENT ? EXIT_UNSUPPORTED : EXIT_ERROR);
+	exit(cli_exit_code(err));
 }
 
 static void progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -132,28 +132,6 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int parse_size(const char *s, uint64_t *ret)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s)
-		return -EINVAL;
-	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
-	}
-	if ((*end == 'i' && end[1] == 'B') || *end == 'B')
-		end += *end == 'B' ? 1 : 2;
-	if (*end || !v)
-		return -EINVAL;
-	*ret = v;
-	return 0;
 }
 
 static const char *size_str(uint64_t v, char *buf, size_t len)
@@ -798,7 +776,7 @@ static struct vshmem_channel *offer_channel(uint64_t hold)
 
 	ret = vshmem_channel_connect(opt.cid, opt.port, &co, &ch);
 	if (ret < 0)
-		die(ret, "connect to %u:%u", opt.cid, opt.port);
+		exit(fail_connect(ret, false, opt.cid, opt.port, SOCK_SEQPACKET));
 	if (send(vshmem_channel_get_fd(ch), &cmd, sizeof(cmd), MSG_NOSIGNAL) !=
 	    (ssize_t)sizeof(cmd))
 		die(-errno, "send to the peer");
@@ -815,7 +793,7 @@ static int copy_connect(void)
 		die(-errno, "socket(AF_VSOCK)");
 	set_vsock_buffer(fd, COPY_SOCKBUF);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		die(-errno, "connect to %u:%u", opt.cid, opt.port + 1);
+		exit(fail_connect(-errno, false, opt.cid, opt.port + 1, SOCK_STREAM));
 	return fd;
 }
 
@@ -2089,7 +2067,7 @@ static void usage(FILE *f)
 "             and scatter ranges per offer; skipped without FF-A\n"
 "\n"
 "Options:\n"
-"  -s, --suite=LIST         suites to run (see above, or 'all')\n"
+"      --suite=LIST         suites to run (see above, or 'all')\n"
 "      --min-size=SIZE      smallest size of the sizes suite (default 4K)\n"
 "  -m, --max-size=SIZE      largest size of the sizes suite (default 256M);\n"
 "                           the guest needs about 5 times this in memory\n"
@@ -2111,37 +2089,34 @@ static void usage(FILE *f)
 "  -h, --help               show this help and exit\n"
 "  -V, --version            show the library version and exit\n"
 "\n"
-"Sizes take a K, M or G suffix. Progress goes to stderr, results to stdout.\n"
+"SIZE is a number (decimal or 0x hex) with an optional suffix k, K or KiB\n"
+"(2^10), M or MiB (2^20), G or GiB (2^30). CID is a number or local (1),\n"
+"host (2). Progress and warnings go to stderr, results to stdout.\n"
 "Needs root inside the guest for the kernel counters (debugfs).\n"
 "\n"
 "Exit status: 0 measured (targets met or not), 1 error, 2 usage error,\n"
-"3 not supported (no heap, no vsock, no SCM_VSOCK_SHMEM).\n"
+"3 not supported (no heap, no vsock transport, no SCM_VSOCK_SHMEM).\n"
 "\n"
 "Example: vshmem-bench --max-size=64M --suite=sizes,rate\n");
 }
 
-static unsigned int parse_uint(const char *s, const char *what)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (errno || end == s || *end || v > UINT32_MAX) {
-		fprintf(stderr, "vshmem-bench: bad %s '%s'\n", what, s);
-		exit(EXIT_USAGE);
-	}
-	return (unsigned int)v;
-}
-
-static uint64_t parse_size_arg(const char *s, const char *what)
+/* The argument of opt, or exit with a usage error. */
+static unsigned int parse_uint(const char *name, const char *s, uint64_t min,
+			       uint64_t max)
 {
 	uint64_t v;
 
-	if (parse_size(s, &v) < 0) {
-		fprintf(stderr, "vshmem-bench: bad %s '%s'\n", what, s);
-		exit(EXIT_USAGE);
-	}
+	if (cli_opt_u64(name, s, min, max, &v) < 0)
+		exit(cli_usage_error());
+	return (unsigned int)v;
+}
+
+static uint64_t parse_size_arg(const char *name, const char *s)
+{
+	uint64_t v;
+
+	if (cli_opt_size(name, s, &v) < 0)
+		exit(cli_usage_error());
 	return v;
 }
 
@@ -2159,8 +2134,8 @@ static void parse_suites(char *list)
 			if (!strcmp(tok, suite_names[i].name))
 				break;
 		if (i == sizeof(suite_names) / sizeof(suite_names[0])) {
-			fprintf(stderr, "vshmem-bench: unknown suite '%s'\n", tok);
-			exit(EXIT_USAGE);
+			error(0, "bad --suite: unknown suite '%s'", tok);
+			exit(cli_usage_error());
 		}
 		opt.suites |= suite_names[i].bit;
 	}
@@ -2169,9 +2144,11 @@ static void parse_suites(char *list)
 static void parse_args(int argc, char **argv)
 {
 	enum { O_MIN_SIZE = 256, O_SCATTER, O_MAXOUT, O_MINREPS, O_MAXREPS,
-	       O_WINDOW, O_JSONFILE, O_ICOUNT, O_PORT, O_SERVE };
+	       O_WINDOW, O_JSONFILE, O_ICOUNT, O_PORT, O_SERVE, O_SUITE };
+	/* a local peer uses PORT and PORT + 1: neither may be 'any' (-1U) */
+	const uint64_t port_max = UINT32_MAX - 2;
 	static const struct option longopts[] = {
-		{ "suite", required_argument, NULL, 's' },
+		{ "suite", required_argument, NULL, O_SUITE },
 		{ "min-size", required_argument, NULL, O_MIN_SIZE },
 		{ "max-size", required_argument, NULL, 'm' },
 		{ "scatter-size", required_argument, NULL, O_SCATTER },
@@ -2195,59 +2172,71 @@ static void parse_args(int argc, char **argv)
 	int c;
 
 	opt.suites = S_DEFAULT;
-	while ((c = getopt_long(argc, argv, "s:m:t:jp:qhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:t:jp:qhV", longopts, NULL)) != -1) {
 		switch (c) {
-		case 's': parse_suites(optarg); break;
-		case O_MIN_SIZE: opt.min_size = parse_size_arg(optarg, "size"); break;
-		case 'm': opt.max_size = parse_size_arg(optarg, "size"); break;
-		case O_SCATTER: opt.scatter_size = parse_size_arg(optarg, "size"); break;
-		case O_MAXOUT: opt.max_outstanding = parse_uint(optarg, "count"); break;
+		case O_SUITE: parse_suites(optarg); break;
+		case O_MIN_SIZE: opt.min_size = parse_size_arg("--min-size", optarg); break;
+		case 'm': opt.max_size = parse_size_arg("--max-size", optarg); break;
+		case O_SCATTER: opt.scatter_size = parse_size_arg("--scatter-size", optarg); break;
+		case O_MAXOUT:
+			opt.max_outstanding = parse_uint("--max-outstanding", optarg, 1, UINT32_MAX);
+			break;
 		case 't':
 			opt.min_time = strtod(optarg, &end);
-			if (*end || end == optarg || !(opt.min_time >= 0)) {
-				fprintf(stderr, "vshmem-bench: bad time '%s'\n", optarg);
-				exit(EXIT_USAGE);
+			if (*end || end == optarg || !(opt.min_time >= 0) ||
+			    opt.min_time > 3600) {
+				error(0, "bad --time '%s': seconds, 0 to 3600", optarg);
+				exit(cli_usage_error());
 			}
 			break;
-		case O_MINREPS: opt.min_reps = parse_uint(optarg, "count"); break;
-		case O_MAXREPS: opt.max_reps = parse_uint(optarg, "count"); break;
-		case O_WINDOW: opt.window = parse_uint(optarg, "count"); break;
+		case O_MINREPS: opt.min_reps = parse_uint("--min-reps", optarg, 1, UINT32_MAX); break;
+		case O_MAXREPS: opt.max_reps = parse_uint("--max-reps", optarg, 1, UINT32_MAX); break;
+		case O_WINDOW: opt.window = parse_uint("--window", optarg, 1, UINT32_MAX); break;
 		case 'j': opt.json = true; break;
 		case O_JSONFILE: opt.json_file = optarg; break;
 		case O_ICOUNT: opt.icount = true; break;
 		case 'p':
-			if (sscanf(optarg, "%u:%u", &opt.cid, &opt.port) != 2) {
-				fprintf(stderr, "vshmem-bench: bad peer '%s' (CID:PORT)\n", optarg);
-				exit(EXIT_USAGE);
+			if (cli_opt_addr("--peer", optarg, &opt.cid, &opt.port) < 0)
+				exit(cli_usage_error());
+			if (opt.port > port_max) {
+				error(0, "bad --peer '%s': PORT and PORT + 1 must be ports", optarg);
+				exit(cli_usage_error());
 			}
 			opt.remote = true;
 			break;
-		case O_PORT: opt.port = parse_uint(optarg, "port"); break;
-		case O_SERVE: opt.serve_port = (int)parse_uint(optarg, "port"); break;
+		case O_PORT: opt.port = parse_uint("--port", optarg, 0, port_max); break;
+		case O_SERVE:
+			opt.serve_port = parse_uint("--serve", optarg, 0, port_max);
+			opt.serve = true;
+			break;
 		case 'q': opt.quiet = true; break;
 		case 'h': usage(stdout); exit(EXIT_OK);
 		case 'V': printf("vshmem-bench (libvshmem) %s\n", vshmem_version()); exit(EXIT_OK);
-		default: usage(stderr); exit(EXIT_USAGE);
+		default: exit(cli_usage_error());
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "vshmem-bench: unexpected argument '%s'\n", argv[optind]);
-		exit(EXIT_USAGE);
+		error(0, "unexpected argument '%s'", argv[optind]);
+		exit(cli_usage_error());
 	}
 	if (opt.min_size < 4 * KiB || opt.min_size > opt.max_size ||
-	    !opt.min_reps || opt.max_reps < opt.min_reps || !opt.window ||
-	    !opt.max_outstanding || opt.scatter_size < 4 * KiB) {
-		fprintf(stderr, "vshmem-bench: inconsistent options (sizes >= 4K, min <= max, counts > 0)\n");
-		exit(EXIT_USAGE);
+	    opt.max_reps < opt.min_reps || opt.scatter_size < 4 * KiB) {
+		error(0, "inconsistent options: sizes >= 4K, --min-size <= --max-size, "
+		      "--min-reps <= --max-reps");
+		exit(cli_usage_error());
 	}
+	/* Now, not after the run. */
+	if (opt.json_file && cli_check_output("--json-file", opt.json_file) < 0)
+		exit(cli_usage_error());
 }
 
 int main(int argc, char **argv)
 {
+	prog = "vshmem-bench";
 	signal(SIGPIPE, SIG_IGN);
 	parse_args(argc, argv);
-	if (opt.serve_port >= 0)
-		serve((unsigned int)opt.serve_port, -1);
+	if (opt.serve)
+		serve(opt.serve_port, -1);
 
 	machine_read();
 	raise_nofile();
@@ -2256,7 +2245,7 @@ int main(int argc, char **argv)
 		int ret = vshmem_heap_open("system", &h);
 
 		if (ret < 0)
-			die(ret, "the system heap");
+			exit(fail_heap(ret, "system", 0));
 		vshmem_heap_close(h);
 	}
 	peer_start();
@@ -2266,8 +2255,7 @@ int main(int argc, char **argv)
 		int ret = vshmem_channel_supports(ch, VSHMEM_KIND_SHARE);
 
 		if (ret <= 0)
-			die(ret ? ret : -EOPNOTSUPP,
-			    "the transport cannot carry SCM_VSOCK_SHMEM offers");
+			exit(fail_kind(ret, opt.cid, opt.port, VSHMEM_KIND_SHARE));
 		vshmem_channel_get_caps(ch, &machine.caps);
 		vshmem_channel_close(ch);
 	}
