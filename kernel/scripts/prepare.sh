@@ -13,7 +13,7 @@ force=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--force) force=1 ;;
-	-h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+	-h|--help) usage_from_header "$0"; exit 0 ;;
 	*) die "unknown option '$1'" ;;
 	esac
 	shift

@@ -23,7 +23,7 @@ while [ $# -gt 0 ]; do
 	--debug) debug=1 ;;
 	--skip) skip+="${2:?},"; shift ;;
 	--only) only+="${2:?},"; shift ;;
-	-h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+	-h|--help) usage_from_header "$0"; exit 0 ;;
 	*) die "unknown option '$1'" ;;
 	esac
 	shift
