@@ -228,16 +228,16 @@ int cli_parse_addr(const char *s, unsigned int *cid, unsigned int *port,
 {
 	const char *colon = strchr(s, ':');
 	unsigned int c = 0, p = 0;
-	char buf[32];
+	char *cid_str;
 	int err;
 
 	if (!colon)
 		return fail(why, "expected CID:PORT", -EINVAL);
-	if ((size_t)(colon - s) >= sizeof(buf))
-		return fail(why, "bad CID (too long)", -EINVAL);
-	memcpy(buf, s, (size_t)(colon - s));
-	buf[colon - s] = '\0';
-	err = cli_parse_cid(buf, &c, why);
+	cid_str = strndup(s, (size_t)(colon - s));	/* any length: 000...01 */
+	if (!cid_str)
+		return fail(why, "out of memory", -ENOMEM);
+	err = cli_parse_cid(cid_str, &c, why);
+	free(cid_str);
 	if (!err)
 		err = cli_parse_port(colon + 1, &p, why);
 	if (err)

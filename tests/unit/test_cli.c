@@ -179,6 +179,8 @@ int main(void)
 	addr_case("1:", -EINVAL, 0, 0);
 	addr_case("1:2:3", -EINVAL, 0, 0);
 	addr_case("LOCAL:1", -EINVAL, 0, 0);
+	/* found by fuzz_opts: a long CID with leading zeros is still a CID */
+	addr_case("000000000000000000000000000000000000000000000000000000000001:5", 0, 1, 5);
 
 	port_case("5000", 0, 5000);
 	port_case("any", 0, -1U);

@@ -86,7 +86,7 @@ for i, s in enumerate([b'1k', b'1KiB', b'1MiB', b'3GiB', b'1MB', b'1m', b'-1', b
 for i, s in enumerate([b'1:5000', b'-1:5000', b'1:5000junk', b'4294967296:1',
                        b'local:5000', b'host:any', b'any:any', b'hypervisor:0x10',
                        b':5000', b'1:', b'1:-1', b'1:2:3', b'0x1:0xffffffff',
-                       b'1 :5000', b'LOCAL:1']):
+                       b'1 :5000', b'LOCAL:1', b'0' * 77 + b':0']):
     write('opts', 'addr-%02d' % i, b'\3' + s)
 for i, s in enumerate([b'5000', b'any', b'4294967295', b'4294967296', b'-1',
                        b'5000junk', b'', b'local']):
