@@ -1,91 +1,144 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* Helpers shared by vshmem-offer and vshmem-accept. */
+/* Helpers shared by the tools: see common.h. */
 #include <errno.h>
 #include <inttypes.h>
 #include <setjmp.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <linux/vm_sockets.h>
+
+#include <libvshmem/vshmem.h>
 
 #include "common.h"
 
-const char *prog = "vshmem";
-bool quiet;
+/* ------------------------------------------------------------------ */
+/* what is missing, and what to do                                     */
 
-void info(const char *fmt, ...)
+#define HEAP_DIR "/dev/dma_heap"
+
+static void list_heaps(void)
 {
-	va_list ap;
+	char line[256] = "", **names = NULL;
+	size_t len = 0;
 
-	if (quiet)
+	if (vshmem_heap_list(&names) < 0 || !names || !names[0]) {
+		vshmem_heap_list_free(names);
+		hint("heaps in " HEAP_DIR ": none (no dma-buf heaps: the kernel "
+		     "needs CONFIG_DMABUF_HEAPS=y)");
 		return;
-	va_start(ap, fmt);
-	printf("%s: ", prog);
-	vprintf(fmt, ap);
-	putchar('\n');
-	fflush(stdout);
-	va_end(ap);
-}
-
-void error(int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "%s: ", prog);
-	vfprintf(stderr, fmt, ap);
-	if (err)
-		fprintf(stderr, ": %s", strerror(err < 0 ? -err : err));
-	fputc('\n', stderr);
-	va_end(ap);
-}
-
-/* A plain number: decimal, 0x hex or 0 octal. strtoull() alone would also
- * take leading blanks and a sign (" -1" is 2^64 - 1): refuse those. */
-int parse_u64(const char *s, uint64_t *ret)
-{
-	uint64_t v;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s || *end)
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
-
-/* A number with an optional K, M or G; 0 and sizes past 2^64 - 1 are
- * refused (not wrapped around). */
-int parse_size(const char *s, uint64_t *ret)
-{
-	static const char units[] = "KMG";
-	unsigned int shift = 0;
-	const char *u;
-	uint64_t v;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s)
-		return -EINVAL;
-	if (*end) {
-		u = strchr(units, *end);
-		if (!u || !*u || end[1])
-			return -EINVAL;
-		shift = 10 * (unsigned int)(u - units + 1);
 	}
-	if (!v || v > UINT64_MAX >> shift)
-		return -EINVAL;
-	*ret = v << shift;
-	return 0;
+	for (char **n = names; *n && len < sizeof(line); n++)
+		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s",
+					len ? " " : "", *n);
+	vshmem_heap_list_free(names);
+	hint("heaps in " HEAP_DIR ": %s", line);
 }
+
+int fail_heap(int err, const char *name, int kind)
+{
+	bool lend = name ? !strncmp(name, "lend", 4) : kind == VSHMEM_KIND_LEND;
+
+	if (name)
+		error(err, "cannot open the dma-buf heap %s", name);
+	else
+		error(err, "no dma-buf heap for kind %s", vshmem_kind_name(kind));
+	if (err == -EACCES || err == -EPERM) {
+		hint("no permission to open " HEAP_DIR "/%s: run as root, or give "
+		     "this user access to it (a udev rule)", name ? name : lend ?
+		     "lend" : "system");
+		return EXIT_ERROR;
+	}
+	if (err != -ENOENT && err != -EOPNOTSUPP)
+		return cli_exit_code(err);
+	if (lend)
+		hint("missing: " HEAP_DIR "/lend or " HEAP_DIR "/lend-nomap, the "
+		     "lend heaps of the kernel series (kernel/patches, "
+		     "CONFIG_DMABUF_HEAPS_LEND=y)");
+	else if (!name || !strcmp(name, "system"))
+		hint("missing: " HEAP_DIR "/system (kernel option "
+		     "CONFIG_DMABUF_HEAPS_SYSTEM=y)");
+	else
+		hint("missing: " HEAP_DIR "/%s", name);
+	list_heaps();
+	hint("to do: boot a kernel with that heap (kernel/scripts/build.sh "
+	     "builds one; tests/vm/run.sh runs it)%s",
+	     !name && lend ? ", or use --kind=share" : "");
+	return EXIT_UNSUPPORTED;
+}
+
+int fail_connect(int err, bool listen, unsigned int cid, unsigned int port,
+		 int sock_type)
+{
+	if (listen)
+		error(err, "listening on port %u", port);
+	else
+		error(err, "connecting to %u:%u", cid, port);
+	switch (-err) {
+	case EAFNOSUPPORT:
+		hint("missing: AF_VSOCK in this kernel (CONFIG_VSOCKETS; "
+		     "modprobe vsock)");
+		break;
+	case ESOCKTNOSUPPORT:
+	case EPROTONOSUPPORT:
+	case EOPNOTSUPP:
+		if (sock_type == SOCK_SEQPACKET)
+			hint("missing: SOCK_SEQPACKET on the vsock transport%s: "
+			     "a transport that has it (virtio-vsock, vsock_loopback), "
+			     "or SOCK_STREAM (vshmem-offer and vshmem-accept: --stream "
+			     "on both sides)", listen ? "" : " to that CID");
+		break;
+	case ENODEV:
+		hint("missing: a vsock transport to CID %u: for CID 1 (local) "
+		     "modprobe vsock_loopback (CONFIG_VSOCKETS_LOOPBACK); in a "
+		     "guest virtio-vsock (CONFIG_VIRTIO_VSOCKETS); on a host "
+		     "vhost-vsock and a VM with a vsock device", cid);
+		break;
+	case ECONNREFUSED:
+	case ECONNRESET:
+		hint("nobody listens on %u:%u: start the receiving side there "
+		     "first (vshmem-accept %u)", cid, port, port);
+		break;
+	case EADDRINUSE:
+		hint("port %u is taken: choose another, or 'any'", port);
+		break;
+	case ETIMEDOUT:
+		hint("no answer from CID %u: is the VM (or the peer) running?", cid);
+		break;
+	}
+	return cli_exit_code(err);
+}
+
+int fail_kind(int err, unsigned int cid, unsigned int port, int kind)
+{
+	if (err < 0) {
+		error(err, "asking what the transport to %u:%u can pass", cid, port);
+		return cli_exit_code(err);
+	}
+	error(0, "the transport to %u:%u cannot pass %s memory (no shared "
+	      "memory support)", cid, port, vshmem_kind_name(kind));
+	hint("missing: SCM_VSOCK_SHMEM: a kernel with the series of kernel/patches "
+	     "(CONFIG_VSOCKETS_SHMEM=y; CONFIG_VSOCKETS_SHMEM_LOCAL=y for CID 1)");
+	return EXIT_UNSUPPORTED;
+}
+
+unsigned int channel_port(const struct vshmem_channel *ch)
+{
+	struct sockaddr_vm sa;
+	socklen_t len = sizeof(sa);
+	int fd = vshmem_channel_get_fd(ch);
+
+	if (fd < 0 || getsockname(fd, (struct sockaddr *)&sa, &len) < 0 ||
+	    sa.svm_family != AF_VSOCK)
+		return -1U;
+	return sa.svm_port;
+}
+
+/* ------------------------------------------------------------------ */
+/* pattern, checksum                                                   */
 
 /* Progress on stderr in 10% steps, only for buffers of 64 MiB and more. */
 static void progress(const char *what, uint64_t done, uint64_t size,

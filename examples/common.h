@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Helpers shared by the example tools (not part of the library). */
+/*
+ * Helpers shared by the example tools and vshmem-bench (not part of the
+ * library): the diagnostics that say what is missing, and the pattern and
+ * checksum of the examples. The command line conventions are in cli.h.
+ */
 #ifndef VSHMEM_EXAMPLES_COMMON_H
 #define VSHMEM_EXAMPLES_COMMON_H
 
@@ -7,25 +11,32 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Exit codes of both tools. */
-enum {
-	EXIT_OK = 0,
-	EXIT_ERROR = 1,		/* something failed */
-	EXIT_USAGE = 2,		/* bad command line */
-	EXIT_UNSUPPORTED = 3,	/* no such heap, transport cannot do it */
-	EXIT_VERIFY = 4,	/* the data was not what it should be */
-};
+#include "cli.h"
+
+struct vshmem_channel;
 
 /* What the lender tells the borrower in the offer's data bytes. */
 #define HEADER_FMT "vshmem-example v1 size=%llu seed=%u sum=%llx"
 
-extern const char *prog;
-extern bool quiet;
+/*
+ * Diagnostics: each prints the error and what is missing, with what to do
+ * about it, and returns the exit code (cli.h) for err (a -errno).
+ *   fail_heap:    opening the dma-buf heap NAME (NULL: the heap of kind,
+ *                 a VSHMEM_KIND_*) failed; names the device, the kernel
+ *                 option and the heaps that exist.
+ *   fail_connect: connecting to (or, with listen, listening on) CID:PORT
+ *                 with sock_type failed.
+ *   fail_kind:    the transport cannot pass memory of kind (err 0: it
+ *                 reported no support; else the error of asking).
+ */
+int fail_heap(int err, const char *name, int kind);
+int fail_connect(int err, bool listen, unsigned int cid, unsigned int port,
+		 int sock_type);
+int fail_kind(int err, unsigned int cid, unsigned int port, int kind);
 
-void info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int parse_u64(const char *s, uint64_t *ret);
-int parse_size(const char *s, uint64_t *ret);
+/* The port a channel's socket is bound to (VMADDR_PORT_ANY gets one from
+ * the kernel), or -1U if it cannot be told. */
+unsigned int channel_port(const struct vshmem_channel *ch);
 
 /* Pattern, checksum and copies, with progress lines for big buffers. */
 void fill_pattern(void *p, uint64_t size, unsigned int seed);

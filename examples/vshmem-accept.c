@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/vm_sockets.h>
 
 #include <libvshmem/vshmem.h>
 
@@ -30,16 +31,20 @@ static void usage(FILE *f)
 "  -n, --count=N            number of offers to take before exiting\n"
 "                           (default 1); connections are accepted one\n"
 "                           after the other until then\n"
-"  -o, --output=PATH        write each received buffer to PATH\n"
+"  -o, --output=PATH        write each received buffer to PATH (its\n"
+"                           directory must exist)\n"
 "  -H, --hold=MS            keep each buffer MS milliseconds before release\n"
 "  -S, --stream             use SOCK_STREAM instead of SOCK_SEQPACKET\n"
-"  -q, --quiet              print errors only\n"
+"  -q, --quiet              print errors and warnings only\n"
 "  -h, --help               show this help and exit\n"
 "  -V, --version            show the library version and exit\n"
 "\n"
+"PORT is a number, or 'any' for one the kernel picks (printed). CID is a\n"
+"number or any, local (1), host (2). Numbers are decimal or 0x hex.\n"
+"\n"
 "A buffer that arrives as an FF-A handle (no fd) cannot be mapped here: it\n"
 "is reported and released. Exit status: 0 success, 1 error, 2 usage error,\n"
-"3 not supported, 4 verification failed.\n"
+"3 not supported (no vsock transport), 4 verification failed.\n"
 "\n"
 "Example: vshmem-accept --count=2 5000\n");
 }
@@ -71,20 +76,19 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, "c:n:o:H:SqhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
-			if (parse_u64(optarg, &v) < 0 || v > 0xffffffffU)
-				return error(0, "bad CID '%s'", optarg), -1;
-			o->cid = (unsigned int)v;
+			if (cli_opt_cid("--cid", optarg, &o->cid) < 0)
+				return -1;
 			break;
 		case 'n':
-			if (parse_u64(optarg, &o->count) < 0 || !o->count)
-				return error(0, "bad count '%s'", optarg), -1;
+			if (cli_opt_u64("--count", optarg, 1, UINT64_MAX, &o->count) < 0)
+				return -1;
 			break;
 		case 'o':
 			o->output = optarg;
 			break;
 		case 'H':
-			if (parse_u64(optarg, &v) < 0 || v > 86400000)
-				return error(0, "bad time '%s'", optarg), -1;
+			if (cli_opt_u64("--hold", optarg, 0, 86400000, &v) < 0)
+				return -1;
 			o->hold_ms = (int)v;
 			break;
 		case 'S':
@@ -104,12 +108,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		}
 	}
 	if (optind < argc - 1)
-		return error(0, "too many arguments"), -1;
-	if (optind == argc - 1) {
-		if (parse_u64(argv[optind], &v) < 0 || v > 0xffffffffU)
-			return error(0, "bad port '%s'", argv[optind]), -1;
-		o->port = (unsigned int)v;
-	}
+		return error(0, "too many arguments: '%s'", argv[optind + 1]), -1;
+	if (optind == argc - 1 && cli_opt_port("PORT", argv[optind], &o->port) < 0)
+		return -1;
+	/* Now, not after a buffer arrived. */
+	if (o->output && cli_check_output("--output", o->output) < 0)
+		return -1;
 	return 0;
 }
 
@@ -225,91 +229,122 @@ static void read_notices(struct vshmem_channel *ch, struct vshmem_incoming **nex
 	}
 }
 
-int main(int argc, char **argv)
-{
-	struct opts o = { .cid = -1U, .port = 5000, .count = 1,
-			  .sock_type = SOCK_SEQPACKET };
-	struct vshmem_channel *listener = NULL, *ch = NULL;
-	struct vshmem_incoming *next = NULL;
+/* The borrower's channels and the offer read ahead while holding one. */
+struct borrower {
+	struct vshmem_channel *listener, *ch;
+	struct vshmem_incoming *next;
 	char header[256];
-	int ret, rc = EXIT_OK;
-	uint64_t caps = 0, taken = 0;
+};
 
-	prog = "vshmem-accept";
-	if (parse_args(argc, argv, &o) < 0) {
-		fprintf(stderr, "Try 'vshmem-accept --help'.\n");
-		return EXIT_USAGE;
-	}
-	{
-		VSHMEM_OPTS(vshmem_channel_opts, copts, .sock_type = o.sock_type);
+static int start_listening(const struct opts *o, struct borrower *b)
+{
+	VSHMEM_OPTS(vshmem_channel_opts, copts, .sock_type = o->sock_type);
+	int ret = vshmem_channel_listen(o->cid, o->port, &copts, &b->listener);
 
-		ret = vshmem_channel_listen(o.cid, o.port, &copts, &listener);
-	}
-	if (ret < 0) {
-		error(ret, "listening on port %u", o.port);
-		return ret == -EAFNOSUPPORT ? EXIT_UNSUPPORTED : EXIT_ERROR;
-	}
-	info("listening on port %u", o.port);
+	if (ret < 0)
+		return fail_connect(ret, true, o->cid, o->port, o->sock_type);
+	/* The port the kernel bound: with PORT 'any' the only way to know it. */
+	if (o->port == VMADDR_PORT_ANY)
+		printf("%s: listening on port %u\n", prog, channel_port(b->listener));
+	else
+		info("listening on port %u", channel_port(b->listener));
+	fflush(stdout);
+	return EXIT_OK;
+}
 
-	while (taken < o.count) {
-		struct vshmem_incoming *in = next;
+/* The next offer: one read ahead, or the next from the connection (one
+ * connection after the other until enough offers came). */
+static int next_offer(struct borrower *b, struct vshmem_incoming **ret_in)
+{
+	struct vshmem_incoming *in = NULL;
+	uint64_t caps = 0;
+	int ret;
 
-		/* One connection after the other until enough offers came. */
-		if (!ch) {
-			ret = vshmem_channel_accept(listener, &ch);
+	while (!b->next) {
+		if (!b->ch) {
+			ret = vshmem_channel_accept(b->listener, &b->ch);
 			if (ret < 0) {
 				error(ret, "accepting a connection");
-				rc = EXIT_ERROR;
-				break;
+				return EXIT_ERROR;
 			}
-			if (vshmem_channel_get_caps(ch, &caps) == 0 && !caps)
-				info("warning: this kernel reports no shared memory support");
+			if (vshmem_channel_get_caps(b->ch, &caps) == 0 && !caps)
+				warn("this kernel reports no shared memory support "
+				     "(SCM_VSOCK_SHMEM: CONFIG_VSOCKETS_SHMEM of kernel/patches)");
 		}
-		if (!in) {
-			memset(header, 0, sizeof(header));
-			ret = vshmem_channel_recv(ch, header, sizeof(header) - 1,
-						  -1, NULL, &in);
-			if (ret == -ECONNRESET) {
-				info("the peer closed the connection");
-				vshmem_channel_close(ch);
-				ch = NULL;
-				continue;
-			}
-			if (ret < 0) {
-				error(ret, "receiving");
-				rc = EXIT_ERROR;
-				break;
-			}
-			if (!in)
-				continue;	/* plain data or a notice */
+		memset(b->header, 0, sizeof(b->header));
+		ret = vshmem_channel_recv(b->ch, b->header, sizeof(b->header) - 1,
+					  -1, NULL, &in);
+		if (ret == -ECONNRESET) {
+			info("the peer closed the connection");
+			vshmem_channel_close(b->ch);
+			b->ch = NULL;
+		} else if (ret < 0) {
+			error(ret, "receiving");
+			return EXIT_ERROR;
 		}
-		next = NULL;
-		taken++;
-		ret = inspect(&o, in, header);
+		b->next = in;	/* NULL: plain data or a notice */
+	}
+	*ret_in = b->next;
+	b->next = NULL;
+	return EXIT_OK;
+}
+
+/* Hold the buffer if asked, then release it (unless the lender reclaimed
+ * it meanwhile) and free it. */
+static int give_back(const struct opts *o, struct borrower *b,
+		     struct vshmem_incoming *in)
+{
+	int ret, rc = EXIT_OK;
+
+	if (o->hold_ms) {
+		struct timespec ts = { o->hold_ms / 1000,
+				       (o->hold_ms % 1000) * 1000000L };
+
+		info("holding the buffer for %d ms", o->hold_ms);
+		nanosleep(&ts, NULL);
+		read_notices(b->ch, &b->next, b->header, sizeof(b->header));
+	}
+	if (vshmem_incoming_get_state(in) == VSHMEM_STATE_RECLAIMED) {
+		info("the lender reclaimed it first");
+	} else {
+		ret = vshmem_incoming_release(in);
+		if (ret < 0) {
+			error(ret, "releasing the buffer");
+			rc = EXIT_ERROR;
+		} else {
+			info("released");
+		}
+	}
+	vshmem_incoming_close(in);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .cid = VMADDR_CID_ANY, .port = 5000, .count = 1,
+			  .sock_type = SOCK_SEQPACKET };
+	struct borrower b = { 0 };
+	struct vshmem_incoming *in;
+	int ret, rc;
+
+	prog = "vshmem-accept";
+	if (parse_args(argc, argv, &o) < 0)
+		return cli_usage_error();
+	rc = start_listening(&o, &b);
+	for (uint64_t taken = 0; b.listener && taken < o.count; taken++) {
+		ret = next_offer(&b, &in);
+		if (ret != EXIT_OK) {
+			rc = ret;
+			break;
+		}
+		ret = inspect(&o, in, b.header);
 		if (ret != EXIT_OK)
 			rc = ret;
-		if (o.hold_ms) {
-			struct timespec ts = { o.hold_ms / 1000,
-					       (o.hold_ms % 1000) * 1000000L };
-
-			info("holding the buffer for %d ms", o.hold_ms);
-			nanosleep(&ts, NULL);
-			read_notices(ch, &next, header, sizeof(header));
-		}
-		if (vshmem_incoming_get_state(in) == VSHMEM_STATE_RECLAIMED) {
-			info("the lender reclaimed it first");
-		} else {
-			ret = vshmem_incoming_release(in);
-			if (ret < 0) {
-				error(ret, "releasing the buffer");
-				rc = EXIT_ERROR;
-			} else {
-				info("released");
-			}
-		}
-		vshmem_incoming_close(in);
+		ret = give_back(&o, &b, in);
+		if (ret != EXIT_OK)
+			rc = ret;
 	}
-	vshmem_channel_close(ch);
-	vshmem_channel_close(listener);
+	vshmem_channel_close(b.ch);
+	vshmem_channel_close(b.listener);
 	return rc;
 }

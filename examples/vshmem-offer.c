@@ -31,23 +31,28 @@ static void usage(FILE *f)
 "\n"
 "Options:\n"
 "  -k, --kind=KIND          transfer kind: share (default) or lend\n"
-"  -s, --size=SIZE          buffer size, with optional K, M or G suffix\n"
-"                           (default 1M; with --file: the file's size)\n"
+"  -s, --size=SIZE          buffer size (default 1M; with --file: the\n"
+"                           file's size)\n"
 "  -f, --file=PATH          fill the buffer from PATH instead of a pattern\n"
-"  -p, --seed=N             pattern seed, 1 or more (default 1)\n"
+"      --seed=N             pattern seed, 1 or more (default 1)\n"
 "  -i, --id=N               offer id (default: chosen by the library)\n"
-"  -t, --tag=N              FF-A tag passed to the peer unchanged\n"
-"  -c, --clear              ask for the memory to come back zeroed\n"
+"  -T, --tag=N              FF-A tag passed to the peer unchanged\n"
+"  -z, --clear              ask for the memory to come back zeroed\n"
 "  -r, --readonly           the peer may only read the buffer\n"
 "  -R, --reclaim-after=MS   take the buffer back if the peer has not\n"
 "                           released it after MS milliseconds\n"
 "  -S, --stream             use SOCK_STREAM instead of SOCK_SEQPACKET\n"
-"  -q, --quiet              print errors only\n"
+"  -q, --quiet              print errors and warnings only\n"
 "  -h, --help               show this help and exit\n"
 "  -V, --version            show the library version and exit\n"
 "\n"
+"CID is a number or local (1), host (2); PORT a number. Numbers are decimal\n"
+"or 0x hex; SIZE takes a suffix k, K or KiB (2^10), M or MiB (2^20), G or\n"
+"GiB (2^30).\n"
+"\n"
 "Exit status: 0 success, 1 error, 2 usage error, 3 not supported (no heap\n"
-"of that kind, or the transport cannot pass it), 4 verification failed.\n"
+"of that kind, no vsock transport, or the transport cannot pass it),\n"
+"4 verification failed.\n"
 "\n"
 "Example: vshmem-offer --kind=lend --size=64M 1:5000\n");
 }
@@ -66,14 +71,15 @@ struct opts {
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
+	enum { O_SEED = 256 };
 	static const struct option longopts[] = {
 		{ "kind", required_argument, NULL, 'k' },
 		{ "size", required_argument, NULL, 's' },
 		{ "file", required_argument, NULL, 'f' },
-		{ "seed", required_argument, NULL, 'p' },
+		{ "seed", required_argument, NULL, O_SEED },
 		{ "id", required_argument, NULL, 'i' },
-		{ "tag", required_argument, NULL, 't' },
-		{ "clear", no_argument, NULL, 'c' },
+		{ "tag", required_argument, NULL, 'T' },
+		{ "clear", no_argument, NULL, 'z' },
 		{ "readonly", no_argument, NULL, 'r' },
 		{ "reclaim-after", required_argument, NULL, 'R' },
 		{ "stream", no_argument, NULL, 'S' },
@@ -84,10 +90,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	};
 	bool size_set = false;
 	uint64_t v;
-	char *colon;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "k:s:f:p:i:t:crR:SqhV", longopts,
+	while ((c = getopt_long(argc, argv, "k:s:f:i:T:zrR:SqhV", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'k':
@@ -96,38 +101,38 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			else if (!strcmp(optarg, "lend"))
 				o->kind = VSHMEM_KIND_LEND;
 			else
-				return error(0, "unknown kind '%s' (share or lend)", optarg), -1;
+				return error(0, "bad --kind '%s': share or lend", optarg), -1;
 			break;
 		case 's':
-			if (parse_size(optarg, &o->size) < 0)
-				return error(0, "bad size '%s'", optarg), -1;
+			if (cli_opt_size("--size", optarg, &o->size) < 0)
+				return -1;
 			size_set = true;
 			break;
 		case 'f':
 			o->file = optarg;
 			break;
-		case 'p':
-			if (parse_u64(optarg, &v) < 0 || !v || v > 0xffffffffU)
-				return error(0, "bad seed '%s'", optarg), -1;
+		case O_SEED:
+			if (cli_opt_u64("--seed", optarg, 1, UINT32_MAX, &v) < 0)
+				return -1;
 			o->seed = (unsigned int)v;
 			break;
 		case 'i':
-			if (parse_u64(optarg, &o->id) < 0 || !o->id)
-				return error(0, "bad id '%s'", optarg), -1;
+			if (cli_opt_u64("--id", optarg, 1, UINT64_MAX, &o->id) < 0)
+				return -1;
 			break;
-		case 't':
-			if (parse_u64(optarg, &o->tag) < 0)
-				return error(0, "bad tag '%s'", optarg), -1;
+		case 'T':
+			if (cli_opt_u64("--tag", optarg, 0, UINT64_MAX, &o->tag) < 0)
+				return -1;
 			break;
-		case 'c':
+		case 'z':
 			o->flags |= VSHMEM_OFFER_F_CLEAR;
 			break;
 		case 'r':
 			o->flags |= VSHMEM_OFFER_F_READONLY;
 			break;
 		case 'R':
-			if (parse_u64(optarg, &v) < 0 || !v || v > 86400000)
-				return error(0, "bad time '%s'", optarg), -1;
+			if (cli_opt_u64("--reclaim-after", optarg, 1, 86400000, &v) < 0)
+				return -1;
 			o->reclaim_ms = (int)v;
 			break;
 		case 'S':
@@ -146,26 +151,20 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			return -1;
 		}
 	}
-	if (optind != argc - 1)
-		return error(0, "expected one CID:PORT argument"), -1;
-	colon = strchr(argv[optind], ':');
-	if (!colon)
-		return error(0, "bad address '%s' (CID:PORT)", argv[optind]), -1;
-	*colon = '\0';
-	if (parse_u64(argv[optind], &v) < 0 || v > 0xffffffffU)
-		return error(0, "bad CID '%s'", argv[optind]), -1;
-	o->cid = (unsigned int)v;
-	if (parse_u64(colon + 1, &v) < 0 || v > 0xffffffffU)
-		return error(0, "bad port '%s'", colon + 1), -1;
-	o->port = (unsigned int)v;
+	if (optind == argc)
+		return error(0, "missing operand: the peer's CID:PORT (e.g. 1:5000)"), -1;
+	if (optind < argc - 1)
+		return error(0, "too many arguments: '%s'", argv[optind + 1]), -1;
+	if (cli_opt_addr("address", argv[optind], &o->cid, &o->port) < 0)
+		return -1;
 	if (o->file && !size_set) {
 		struct stat st;
 
 		if (stat(o->file, &st) < 0)
-			return error(errno, "%s", o->file), -1;
+			return 0;	/* main() says why */
 		o->size = (uint64_t)st.st_size;
 		if (!o->size)
-			return error(0, "%s is empty", o->file), -1;
+			return error(0, "bad --file '%s': the file is empty", o->file), -1;
 	}
 	return 0;
 }
@@ -196,163 +195,181 @@ static int read_file(const char *path, void *p, uint64_t size)
 	return 0;
 }
 
-static int exit_for(int err)
+/* Everything the lender holds; freed in one place. */
+struct lender {
+	struct vshmem_heap *heap;
+	struct vshmem_buf *buf;
+	struct vshmem_channel *ch;
+	struct vshmem_offer *offer;
+	void *p;
+	uint64_t sum;
+	char header[160];
+};
+
+/* Allocate from the kind's heap, fill with the pattern or the file. */
+static int make_buffer(const struct opts *o, struct lender *l)
 {
-	return (err == -EOPNOTSUPP || err == -ENOENT) ? EXIT_UNSUPPORTED : EXIT_ERROR;
+	int ret;
+
+	ret = vshmem_heap_open_kind(o->kind, &l->heap);
+	if (ret < 0)
+		return fail_heap(ret, NULL, o->kind);
+	ret = vshmem_buf_alloc(l->heap, o->size, NULL, &l->buf);
+	if (ret < 0) {
+		error(ret, "allocating %llu bytes from heap %s",
+		      (unsigned long long)o->size, vshmem_heap_get_name(l->heap));
+		return cli_exit_code(ret);
+	}
+	info("allocated %llu bytes from heap '%s' (kind %s)",
+	     (unsigned long long)vshmem_buf_get_size(l->buf),
+	     vshmem_heap_get_name(l->heap), vshmem_kind_name(o->kind));
+
+	ret = vshmem_buf_map(l->buf, VSHMEM_ACCESS_RW, &l->p);
+	if (ret == 0)
+		ret = vshmem_buf_sync_start(l->buf, VSHMEM_ACCESS_WRITE);
+	if (ret < 0) {
+		error(ret, "mapping the buffer");
+		return EXIT_ERROR;
+	}
+	if (o->file) {
+		ret = read_file(o->file, l->p, o->size);
+		if (ret < 0) {
+			error(ret, "reading --file %s", o->file);
+			return EXIT_ERROR;
+		}
+		l->sum = checksum(l->p, o->size);
+	} else {
+		fill_pattern(l->p, o->size, o->seed);
+	}
+	vshmem_buf_sync_end(l->buf, VSHMEM_ACCESS_WRITE);
+	snprintf(l->header, sizeof(l->header), HEADER_FMT,
+		 (unsigned long long)o->size, o->seed, (unsigned long long)l->sum);
+	return EXIT_OK;
+}
+
+/* Connect, check the transport can pass this kind, offer the buffer. */
+static int offer_buffer(const struct opts *o, struct lender *l)
+{
+	VSHMEM_OPTS(vshmem_channel_opts, copts, .sock_type = o->sock_type);
+	VSHMEM_OPTS(vshmem_offer_opts, oopts, .id = o->id, .tag = o->tag,
+		    .flags = o->flags, .data = l->header,
+		    .data_len = strlen(l->header) + 1);
+	unsigned char byte;
+	int ret;
+
+	ret = vshmem_channel_connect(o->cid, o->port, &copts, &l->ch);
+	if (ret < 0)
+		return fail_connect(ret, false, o->cid, o->port, o->sock_type);
+	ret = vshmem_channel_supports(l->ch, o->kind);
+	if (ret <= 0)
+		return fail_kind(ret, o->cid, o->port, o->kind);
+	ret = vshmem_offer_send(l->ch, l->buf, &oopts, &l->offer);
+	if (ret < 0) {
+		error(ret, "offering the buffer");
+		return cli_exit_code(ret);
+	}
+	info("offered id %llu to %u:%u (%s)",
+	     (unsigned long long)vshmem_offer_get_id(l->offer), o->cid, o->port,
+	     l->header);
+
+	if (o->kind == VSHMEM_KIND_LEND) {
+		/* The point of LEND: the lender cannot touch it meanwhile. */
+		if (guarded_read(l->p, &byte)) {
+			error(0, "lent buffer is still readable by the lender");
+			return EXIT_VERIFY;
+		}
+		info("lender access revoked while lent: ok (read faulted)");
+	}
+	return EXIT_OK;
+}
+
+/* Wait for the peer's release, or reclaim after --reclaim-after. */
+static int wait_return(const struct opts *o, struct lender *l)
+{
+	int ret = vshmem_offer_wait_release(l->offer, o->reclaim_ms ? o->reclaim_ms : -1);
+
+	if (ret == -ETIMEDOUT) {
+		info("not released after %d ms, reclaiming", o->reclaim_ms);
+		ret = vshmem_offer_reclaim(l->offer);
+		if (ret < 0) {
+			error(ret, "reclaiming the buffer");
+			return EXIT_ERROR;
+		}
+		info("reclaimed");
+	} else if (ret < 0) {
+		error(ret, "waiting for the peer to release the buffer");
+		return EXIT_ERROR;
+	} else {
+		info("released by the peer");
+	}
+	return EXIT_OK;
+}
+
+/* Back in our hands: check what we lent is what we have. */
+static int verify(const struct opts *o, struct lender *l)
+{
+	unsigned char byte;
+	uint64_t bad;
+	int ret;
+
+	if (!guarded_read(l->p, &byte)) {
+		/* Old mappings of a lent buffer may stay revoked: map again. */
+		vshmem_buf_unmap(l->buf);
+		ret = vshmem_buf_map(l->buf, VSHMEM_ACCESS_RW, &l->p);
+		if (ret < 0) {
+			error(ret, "mapping the returned buffer");
+			return EXIT_ERROR;
+		}
+	}
+	vshmem_buf_sync_start(l->buf, VSHMEM_ACCESS_READ);
+	if (o->flags & VSHMEM_OFFER_F_CLEAR)
+		bad = all_zero(l->p, o->size) ? o->size : 0;
+	else if (o->file)
+		bad = checksum(l->p, o->size) == l->sum ? o->size : 0;
+	else
+		bad = check_pattern(l->p, o->size, o->seed);
+	vshmem_buf_sync_end(l->buf, VSHMEM_ACCESS_READ);
+	if (bad != o->size && (o->flags & VSHMEM_OFFER_F_CLEAR)) {
+		error(0, "returned buffer is not zeroed although --clear was asked");
+		return EXIT_VERIFY;
+	}
+	if (bad != o->size) {
+		error(0, "returned buffer differs at byte %llu", (unsigned long long)bad);
+		return EXIT_VERIFY;
+	}
+	info("returned buffer verified (%s)",
+	     (o->flags & VSHMEM_OFFER_F_CLEAR) ? "zeroed" : o->file ? "checksum" : "pattern");
+	return EXIT_OK;
 }
 
 int main(int argc, char **argv)
 {
 	struct opts o = { .kind = VSHMEM_KIND_SHARE, .size = 1 << 20,
 			  .seed = 1, .sock_type = SOCK_SEQPACKET };
-	struct vshmem_heap *heap = NULL;
-	struct vshmem_buf *buf = NULL;
-	struct vshmem_channel *ch = NULL;
-	struct vshmem_offer *offer = NULL;
-	char header[160];
-	uint64_t sum = 0, bad;
-	unsigned char byte;
-	void *p = NULL;
-	int ret, rc = EXIT_ERROR;
+	struct lender l = { 0 };
+	int rc;
 
 	prog = "vshmem-offer";
-	if (parse_args(argc, argv, &o) < 0) {
-		fprintf(stderr, "Try 'vshmem-offer --help'.\n");
-		return EXIT_USAGE;
+	if (parse_args(argc, argv, &o) < 0)
+		return cli_usage_error();
+	if (o.file && access(o.file, R_OK) < 0) {
+		error(errno, "cannot read --file %s", o.file);
+		return EXIT_ERROR;
 	}
 	if (o.file)
 		o.seed = 0;	/* seed 0 in the header: check by checksum */
 
-	ret = vshmem_heap_open_kind(o.kind, &heap);
-	if (ret < 0) {
-		error(ret, "no dma-buf heap for kind %s", vshmem_kind_name(o.kind));
-		return exit_for(ret);
-	}
-	ret = vshmem_buf_alloc(heap, o.size, NULL, &buf);
-	if (ret < 0) {
-		error(ret, "allocating %llu bytes from heap %s",
-		      (unsigned long long)o.size, vshmem_heap_get_name(heap));
-		goto out;
-	}
-	info("allocated %llu bytes from heap '%s' (kind %s)",
-	     (unsigned long long)vshmem_buf_get_size(buf),
-	     vshmem_heap_get_name(heap), vshmem_kind_name(o.kind));
+	rc = make_buffer(&o, &l);
+	if (rc == EXIT_OK)
+		rc = offer_buffer(&o, &l);
+	if (rc == EXIT_OK)
+		rc = wait_return(&o, &l);
+	if (rc == EXIT_OK)
+		rc = verify(&o, &l);
 
-	ret = vshmem_buf_map(buf, VSHMEM_ACCESS_RW, &p);
-	if (ret == 0)
-		ret = vshmem_buf_sync_start(buf, VSHMEM_ACCESS_WRITE);
-	if (ret < 0) {
-		error(ret, "mapping the buffer");
-		goto out;
-	}
-	if (o.file) {
-		ret = read_file(o.file, p, o.size);
-		if (ret < 0) {
-			error(ret, "reading %s", o.file);
-			goto out;
-		}
-		sum = checksum(p, o.size);
-	} else {
-		fill_pattern(p, o.size, o.seed);
-	}
-	vshmem_buf_sync_end(buf, VSHMEM_ACCESS_WRITE);
-	snprintf(header, sizeof(header), HEADER_FMT,
-		 (unsigned long long)o.size, o.seed, (unsigned long long)sum);
-
-	{
-		VSHMEM_OPTS(vshmem_channel_opts, copts, .sock_type = o.sock_type);
-
-		ret = vshmem_channel_connect(o.cid, o.port, &copts, &ch);
-	}
-	if (ret < 0) {
-		error(ret, "connecting to %u:%u", o.cid, o.port);
-		goto out;
-	}
-	ret = vshmem_channel_supports(ch, o.kind);
-	if (ret <= 0) {
-		error(ret, "the transport to %u:%u cannot pass %s memory%s", o.cid,
-		      o.port, vshmem_kind_name(o.kind),
-		      ret == 0 ? " (no shared memory support)" : "");
-		rc = ret == 0 ? EXIT_UNSUPPORTED : EXIT_ERROR;
-		goto out;
-	}
-	{
-		VSHMEM_OPTS(vshmem_offer_opts, oopts, .id = o.id, .tag = o.tag,
-			    .flags = o.flags, .data = header,
-			    .data_len = strlen(header) + 1);
-
-		ret = vshmem_offer_send(ch, buf, &oopts, &offer);
-	}
-	if (ret < 0) {
-		error(ret, "offering the buffer");
-		rc = exit_for(ret);
-		goto out;
-	}
-	info("offered id %llu to %u:%u (%s)",
-	     (unsigned long long)vshmem_offer_get_id(offer), o.cid, o.port, header);
-
-	if (o.kind == VSHMEM_KIND_LEND) {
-		/* The point of LEND: the lender cannot touch it meanwhile. */
-		if (guarded_read(p, &byte)) {
-			error(0, "lent buffer is still readable by the lender");
-			rc = EXIT_VERIFY;
-			goto out;
-		}
-		info("lender access revoked while lent: ok (read faulted)");
-	}
-
-	ret = vshmem_offer_wait_release(offer, o.reclaim_ms ? o.reclaim_ms : -1);
-	if (ret == -ETIMEDOUT) {
-		info("not released after %d ms, reclaiming", o.reclaim_ms);
-		ret = vshmem_offer_reclaim(offer);
-		if (ret < 0) {
-			error(ret, "reclaiming the buffer");
-			goto out;
-		}
-		info("reclaimed");
-	} else if (ret < 0) {
-		error(ret, "waiting for the peer to release the buffer");
-		goto out;
-	} else {
-		info("released by the peer");
-	}
-
-	/* Back in our hands: check what we lent is what we have. */
-	if (!guarded_read(p, &byte)) {
-		/* Old mappings of a lent buffer may stay revoked: map again. */
-		vshmem_buf_unmap(buf);
-		ret = vshmem_buf_map(buf, VSHMEM_ACCESS_RW, &p);
-		if (ret < 0) {
-			error(ret, "mapping the returned buffer");
-			goto out;
-		}
-	}
-	vshmem_buf_sync_start(buf, VSHMEM_ACCESS_READ);
-	if (o.flags & VSHMEM_OFFER_F_CLEAR) {
-		bad = all_zero(p, o.size) ? o.size : 0;
-	} else if (o.file) {
-		bad = checksum(p, o.size) == sum ? o.size : 0;
-	} else {
-		bad = check_pattern(p, o.size, o.seed);
-	}
-	vshmem_buf_sync_end(buf, VSHMEM_ACCESS_READ);
-	if (bad != o.size && (o.flags & VSHMEM_OFFER_F_CLEAR)) {
-		error(0, "returned buffer is not zeroed although --clear was asked");
-		rc = EXIT_VERIFY;
-		goto out;
-	}
-	if (bad != o.size) {
-		error(0, "returned buffer differs at byte %llu", (unsigned long long)bad);
-		rc = EXIT_VERIFY;
-		goto out;
-	}
-	info("returned buffer verified (%s)",
-	     (o.flags & VSHMEM_OFFER_F_CLEAR) ? "zeroed" : o.file ? "checksum" : "pattern");
-	rc = EXIT_OK;
-out:
-	vshmem_offer_free(offer);
-	vshmem_channel_close(ch);
-	vshmem_buf_close(buf);
-	vshmem_heap_close(heap);
+	vshmem_offer_free(l.offer);
+	vshmem_channel_close(l.ch);
+	vshmem_buf_close(l.buf);
+	vshmem_heap_close(l.heap);
 	return rc;
 }

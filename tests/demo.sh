@@ -16,10 +16,11 @@
 # Usage: tests/demo.sh [--kernel IMAGE]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/kernel/scripts/usage.sh"
 kernel=
 case "${1:-}" in
 --kernel) kernel=${2:?--kernel needs an image} ;;
--h|--help) sed -n '3,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+-h|--help) usage_from_header "$0"; exit 0 ;;
 "") ;;
 *) echo "ERROR: unknown option '$1'" >&2; exit 2 ;;
 esac

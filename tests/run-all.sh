@@ -21,12 +21,13 @@
 # Usage: tests/run-all.sh [--skip SUITE[,SUITE...]]
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/kernel/scripts/usage.sh"
 
 skip=,
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--skip) skip+="${2:?--skip needs a suite list},"; shift ;;
-	-h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+	-h|--help) usage_from_header "$0"; exit 0 ;;
 	*) echo "unknown option '$1'" >&2; exit 2 ;;
 	esac
 	shift

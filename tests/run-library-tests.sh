@@ -129,13 +129,14 @@ fi
 
 step "fully static build of the example tools and the kernel suite"
 CC=gcc setup static -Ddefault_library=static -Dstatic-examples=true
-for exe in examples/vshmem-offer examples/vshmem-accept tests/unit/test_kernel; do
+for exe in examples/vshmem-offer examples/vshmem-accept tools/vshmem-bench tests/unit/test_kernel; do
 	f=$out/static/$exe
 	file "$f" | grep -q 'statically linked' || fail "$exe is not static"
 	echo "  $exe: statically linked"
 done
 run "$out/static/examples/vshmem-offer" --help >/dev/null
 run "$out/static/examples/vshmem-accept" --help >/dev/null
+run "$out/static/tools/vshmem-bench" --help >/dev/null
 
 step "man pages: one per exported function, references resolve, groff quiet"
 run "$root/tests/check-man-pages.sh" "$root"

@@ -18,7 +18,7 @@ while [ $# -gt 0 ]; do
 	--debug) debug=1 ;;
 	--no-sparse) sparse=0 ;;
 	--config-only) config_only=1 ;;
-	-h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+	-h|--help) usage_from_header "$0"; exit 0 ;;
 	*) die "unknown option '$1'" ;;
 	esac
 	shift

@@ -38,7 +38,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--src) src=${2:?--src needs a directory}; shift ;;
 	--force) force=1 ;;
-	-h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+	-h|--help) usage_from_header "$0"; exit 0 ;;
 	*) die "unknown option '$1'" ;;
 	esac
 	shift

@@ -16,7 +16,7 @@ pass=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel|--ffa-src) pass+=("$1" "${2:?$1 needs a value}"); shift ;;
-	-h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+	-h|--help) usage_from_header "$0"; exit 0 ;;
 	*) die "unknown option '$1'" ;;
 	esac
 	shift

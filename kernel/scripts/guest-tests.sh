@@ -20,7 +20,7 @@ while [ $# -gt 0 ]; do
 	--debug) debug=1 ;;
 	--kernel) kernel=${2:?}; shift ;;
 	--timeout) timeout_s=${2:?}; shift ;;
-	-h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+	-h|--help) usage_from_header "$0"; exit 0 ;;
 	*) die "unknown option '$1'" ;;
 	esac
 	shift

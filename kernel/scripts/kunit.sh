@@ -15,7 +15,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--arch) arches=("${2:?}"); shift ;;
 	--arch=*) arches=("${1#--arch=}") ;;
-	-h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+	-h|--help) usage_from_header "$0"; exit 0 ;;
 	--) shift; break ;;
 	*) die "unknown option '$1'" ;;
 	esac

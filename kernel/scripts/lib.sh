@@ -6,6 +6,7 @@
 KERNEL_APT_PACKAGES="linux-source-6.12 qemu-system-x86 busybox-static build-essential bc bison flex libelf-dev libssl-dev ccache sparse gcc-aarch64-linux-gnu cpio python3 xz-utils"
 
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/usage.sh"	# usage_from_header
 
 KERNEL_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 REPO_DIR=$(cd "$KERNEL_DIR/.." && pwd)
@@ -234,11 +235,6 @@ echo VSHMEM-EXIT=\$rc
 $halt
 INIT
 	chmod +x "$root/init" "$root/vshmem-cmd.sh"
-}
-
-# --help: print the script's leading comment block (after the #! line).
-usage_from_header() {
-	sed -n -e '1d' -e '/^#/!q' -e 's/^# \{0,1\}//p' "$1"
 }
 
 # ---- the pristine tree and the series branch -----------------------------

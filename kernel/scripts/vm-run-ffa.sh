@@ -33,7 +33,7 @@ set -euo pipefail
 
 timeout_s=180 kernel='' bios='' ffa_src='' mem=1G smp=2 script='' allow_splats=0 quiet=0
 adds=()
-usage() { sed -n '2,23p' "$0"; exit "${1:-2}"; }
+usage() { usage_from_header "$0"; exit "${1:-2}"; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--add) adds+=("${2:?--add needs a file}"); shift ;;

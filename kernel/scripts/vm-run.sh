@@ -29,7 +29,7 @@ set -euo pipefail
 
 arch=x86_64 debug=0 timeout_s=180 kernel= mem=1G smp=2 script= allow_splats=0 quiet=0
 adds=()
-usage() { sed -n '2,26p' "$0"; exit "${1:-2}"; }
+usage() { usage_from_header "$0"; exit "${1:-2}"; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--arch) arch=${2:?}; shift ;;

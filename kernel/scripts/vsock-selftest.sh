@@ -26,7 +26,7 @@ while [ $# -gt 0 ]; do
 	--list) list=1 ;;
 	--no-skip) noskip=1 ;;
 	--timeout) timeout_s=${2:?}; shift ;;
-	-h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+	-h|--help) usage_from_header "$0"; exit 0 ;;
 	*) die "unknown option '$1'" ;;
 	esac
 	shift

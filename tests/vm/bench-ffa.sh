@@ -47,7 +47,7 @@ while [ $# -gt 0 ]; do
 	--quick) quick=1 ;;
 	--out) out=${2:?}; shift ;;
 	--timeout) timeout_s=${2:?}; shift ;;
-	-h|--help) sed -n '3,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) usage_from_header "$0"; exit 0 ;;
 	--) shift; bench_args=("$@"); break ;;
 	*) die "unknown option '$1' (see --help)" ;;
 	esac

@@ -59,7 +59,7 @@ while [ $# -gt 0 ]; do
 	--no-smp2) smp2=0 ;;
 	--out) out=${2:?}; shift ;;
 	--timeout) timeout_s=${2:?}; shift ;;
-	-h|--help) sed -n '3,38p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) usage_from_header "$0"; exit 0 ;;
 	--) shift; bench_args=("$@"); break ;;
 	*) die "unknown option '$1' (see --help)" ;;
 	esac

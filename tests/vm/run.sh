@@ -54,7 +54,7 @@ while [ $# -gt 0 ]; do
 	--kernel) kernel=${2:?--kernel needs an image}; shift ;;
 	--only) only=${2:?--only needs a list}; shift ;;
 	--timeout) timeout_s=${2:?}; shift ;;
-	-h|--help) sed -n '3,43p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) usage_from_header "$0"; exit 0 ;;
 	*) die "unknown option '$1' (see --help)" ;;
 	esac
 	shift

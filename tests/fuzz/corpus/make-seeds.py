@@ -62,8 +62,8 @@ for name, ctl in seeds.items():
     write('cmsg', name, b'\0' + ctl)
 write('cmsg', 'offer-ctrunc', b'\1' + seeds['offer-local'])
 
-# fuzz_opts: first byte % 3 = 0 opts check (next byte % 5 = struct),
-# 1 parse_u64, 2 parse_size
+# fuzz_opts: first byte % 5 = 0 opts check (next byte % 5 = struct),
+# 1 cli_parse_u64, 2 cli_parse_size, 3 cli_parse_addr, 4 cli_parse_port
 def opts(which, sz, tail):
     return bytes([0, which]) + struct.pack('<Q', sz) + tail
 
@@ -80,3 +80,14 @@ for i, s in enumerate([b'0', b'42', b'0x10', b'0777', b'18446744073709551615',
 for i, s in enumerate([b'4096', b'64M', b'1G', b'0K', b'16777216T', b'17179869184G',
                        b'17179869183G', b'0x10K', b'1KB', b'K', b' 4K']):
     write('opts', 'size-%02d' % i, b'\2' + s)
+for i, s in enumerate([b'1k', b'1KiB', b'1MiB', b'3GiB', b'1MB', b'1m', b'-1', b'',
+                       b'17179869185G', b'16777216T', b'1 K', b'4Ki']):
+    write('opts', 'size-%02d' % (i + 11), b'\2' + s)
+for i, s in enumerate([b'1:5000', b'-1:5000', b'1:5000junk', b'4294967296:1',
+                       b'local:5000', b'host:any', b'any:any', b'hypervisor:0x10',
+                       b':5000', b'1:', b'1:-1', b'1:2:3', b'0x1:0xffffffff',
+                       b'1 :5000', b'LOCAL:1', b'0' * 77 + b':0']):
+    write('opts', 'addr-%02d' % i, b'\3' + s)
+for i, s in enumerate([b'5000', b'any', b'4294967295', b'4294967296', b'-1',
+                       b'5000junk', b'', b'local']):
+    write('opts', 'port-%02d' % i, b'\4' + s)

@@ -1,0 +1,186 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The command lines of vshmem-offer, vshmem-accept and vshmem-bench on the
+# host (meson test --suite cli): bad arguments, exit codes and the
+# messages on stderr, one case per defect of issue 20. Needs no privileges;
+# cases that depend on what this kernel has (AF_VSOCK, a vsock transport,
+# dma-buf heaps) check what the tools say about it, or are skipped.
+#
+#   tests/unit/check-cli.sh OFFER ACCEPT BENCH      (TAP on stdout)
+set -uo pipefail
+
+offer=$1 accept=$2 bench=$3
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/vshmem-cli.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+n=0 failed=0
+
+tap() { # rc name
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		sed 's/^/#   /' "$tmp/out" "$tmp/err" 2>/dev/null
+		failed=$((failed + 1))
+	fi
+}
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+
+# run SECONDS TOOL ARGS...: stdout to $tmp/out, stderr to $tmp/err, exit
+# code in $rc (124: still running after SECONDS, i.e. it waited).
+run() {
+	local t=$1
+	shift
+	timeout "$t" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+}
+
+# expect RC PATTERN NAME TOOL ARGS...: exit code RC and PATTERN (grep -E)
+# on stderr (PATTERN empty: anything).
+expect() {
+	local want=$1 pat=$2 name=$3
+	shift 3
+	run 10 "$@"
+	[ "$rc" = "$want" ] && { [ -z "$pat" ] || grep -Eq -- "$pat" "$tmp/err"; }
+	tap $? "$name (exit $rc, want $want)"
+}
+
+# ---- numbers and sizes: one parser, no wrap-around, no sign
+expect 2 "bad --max-size '-1': negative" "bench --max-size=-1 is a usage error" \
+	"$bench" --max-size=-1
+expect 2 "bad --max-size '17179869185G': too large" "bench --max-size=17179869185G does not wrap" \
+	"$bench" --max-size=17179869185G
+expect 2 "bad --min-size '': empty" "bench --min-size= (empty) is a usage error" \
+	"$bench" --min-size=
+expect 2 "unknown suffix" "bench --scatter-size=64MB: junk suffix refused" \
+	"$bench" --scatter-size=64MB
+expect 2 "bad --size '-1': negative" "offer --size=-1 is a usage error" \
+	"$offer" --size=-1 1:5000
+expect 2 "bad --size '17179869185G': too large" "offer --size=17179869185G does not wrap" \
+	"$offer" --size=17179869185G 1:5000
+for size in 1k 1KiB 1MiB 1M 2G; do
+	run 10 "$offer" --size=$size 1:5000
+	[ "$rc" != 2 ] && ! grep -q 'bad --size' "$tmp/err"
+	tap $? "offer --size=$size accepted (the bench's sizes too; exit $rc)"
+done
+expect 2 "bad --count '0': at least 1" "accept --count=0 is a usage error" \
+	"$accept" --count=0
+expect 2 "bad --id '-5'" "offer --id=-5 is a usage error" "$offer" --id=-5 1:5000
+
+# ---- CID:PORT and ports: strtoul and check, not sscanf
+expect 2 "bad --peer '-1:5000': negative" "bench --peer=-1:5000 is a usage error" \
+	"$bench" --peer=-1:5000
+expect 2 "bad --peer '1:5000junk': junk" "bench --peer=1:5000junk is a usage error" \
+	"$bench" --peer=1:5000junk
+expect 2 "bad --peer '4294967296:5000': out of range" "bench --peer CID past 32 bits" \
+	"$bench" --peer=4294967296:5000
+expect 2 "bad address '1:5000junk': junk" "offer 1:5000junk is a usage error" \
+	"$offer" 1:5000junk
+expect 2 "bad address '1:-1': negative" "offer 1:-1 is a usage error" "$offer" 1:-1
+expect 2 "bad PORT '5000junk'" "accept 5000junk is a usage error" "$accept" 5000junk
+expect 2 "bad --cid '-1'" "accept --cid=-1 is a usage error" "$accept" --cid=-1
+
+# ---- missing pieces of the command line
+expect 2 "missing operand: the peer's CID:PORT" "offer without CID:PORT: usage error, says what is missing" \
+	"$offer"
+expect 2 "too many arguments" "accept with two ports: usage error" "$accept" 1 2
+expect 2 "unexpected argument" "bench with an operand: usage error" "$bench" extra
+expect 1 "cannot read --file $tmp/nonexistent: No such file" \
+	"offer --file that does not exist: exit 1 (an error, not a usage error)" \
+	"$offer" --file="$tmp/nonexistent" 1:5000
+
+# ---- output paths: checked before waiting for anything
+expect 2 "bad --output '/nonexistent/dir/x': directory /nonexistent/dir does not exist" \
+	"accept --output into a missing directory fails at once" \
+	"$accept" --output=/nonexistent/dir/x 5000
+expect 2 "is a directory" "accept --output=DIR fails at once" "$accept" --output="$tmp" 5000
+expect 2 "bad --json-file '/nonexistent/dir/x.json'" "bench --json-file into a missing directory fails at once" \
+	"$bench" --json-file=/nonexistent/dir/x.json
+if [ "$(id -u)" != 0 ]; then
+	mkdir "$tmp/ro" && chmod 555 "$tmp/ro"
+	expect 2 "cannot create files in" "accept --output into a read-only directory fails at once" \
+		"$accept" --output="$tmp/ro/x" 5000
+else
+	skip "accept --output into a read-only directory" "root can write anywhere"
+fi
+
+# ---- the same letter means the same option in every tool
+for t in "$offer" "$accept" "$bench"; do
+	"$t" --help | grep -Eo '^  -[A-Za-z], --[a-z-]+' | sed 's/^  //'
+done | sort -u >"$tmp/letters"
+dups=$(cut -d, -f1 "$tmp/letters" | uniq -d)
+[ -z "$dups" ]
+tap $? "one meaning per option letter across the tools ${dups:+(differs: $dups)}"
+for t in "$offer" "$accept" "$bench"; do
+	run 10 "$t" --help
+	[ "$rc" = 0 ] && grep -q 'Exit status: 0' "$tmp/out" && grep -q 'KiB\|0x hex' "$tmp/out"
+	tap $? "$(basename "$t") --help: exit 0, the exit codes and the number syntax"
+done
+
+# ---- what the kernel has: exit 3 and a message that names the missing piece
+if [ ! -e /dev/dma_heap/system ]; then
+	expect 3 "missing: /dev/dma_heap/system \(kernel option CONFIG_DMABUF_HEAPS_SYSTEM=y\)" \
+		"offer without a system heap: exit 3, names the device and the kernel option" \
+		"$offer" --quiet 1:5000
+	grep -q 'heaps in /dev/dma_heap: ' "$tmp/err"
+	tap $? "offer without a system heap lists the heaps there are"
+	expect 3 "CONFIG_DMABUF_HEAPS_SYSTEM" "bench without a system heap: exit 3 with the kernel option" \
+		"$bench" --quiet
+else
+	skip "offer/bench without a system heap" "this kernel has /dev/dma_heap/system"
+fi
+if [ ! -e /dev/dma_heap/lend ] && [ ! -e /dev/dma_heap/lend-nomap ]; then
+	expect 3 "CONFIG_DMABUF_HEAPS_LEND" "offer --kind=lend without a lend heap: exit 3, names the option" \
+		"$offer" --kind=lend 1:5000
+else
+	skip "offer --kind=lend without a lend heap" "this kernel has one"
+fi
+
+# What connecting a SOCK_SEQPACKET socket to CID 1 gives here.
+probe=$(python3 - <<'EOF' 2>/dev/null
+import errno, socket
+try:
+    s = socket.socket(socket.AF_VSOCK, socket.SOCK_SEQPACKET)
+    s.settimeout(3)
+    s.connect((1, 5299))
+    print("connected")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, "other"))
+EOF
+)
+case $probe in
+ESOCKTNOSUPPORT | EAFNOSUPPORT | ENODEV | EPROTONOSUPPORT)
+	expect 3 "connecting to 1:5298" "bench --peer with no usable vsock transport ($probe): exit 3" \
+		"$bench" --quiet --peer=1:5298
+	grep -q 'missing: ' "$tmp/err"
+	tap $? "bench --peer with no usable vsock transport says what is missing"
+	if [ "$probe" = ESOCKTNOSUPPORT ]; then
+		grep -q 'SOCK_SEQPACKET' "$tmp/err" && grep -q -- '--stream' "$tmp/err"
+		tap $? "no SOCK_SEQPACKET: the message names it and --stream"
+	fi
+	;;
+*) skip "bench --peer with no vsock transport" "this host connects vsock seqpacket to CID 1 (${probe:-no python3})" ;;
+esac
+
+# ---- the port the kernel bound, also with --quiet
+for q in "" --quiet; do
+	run 2 "$accept" $q any
+	if [ "$rc" = 3 ]; then
+		skip "accept any $q prints the bound port" "no AF_VSOCK here"
+		continue
+	fi
+	port=$(sed -n 's/.*listening on port \([0-9]*\)$/\1/p' "$tmp/out")
+	[ "$rc" = 124 ] && [ -n "$port" ] && [ "$port" != 4294967295 ]
+	tap $? "accept $q any prints the port the kernel bound (${port:-none})"
+done
+run 2 "$accept" 4294967295
+port=$(sed -n 's/.*listening on port \([0-9]*\)$/\1/p' "$tmp/out")
+if [ "$rc" = 3 ]; then
+	skip "accept 4294967295" "no AF_VSOCK here"
+else
+	[ -n "$port" ] && [ "$port" != 4294967295 ]
+	tap $? "accept 4294967295 (VMADDR_PORT_ANY) prints the bound port, not -1U (${port:-none})"
+fi
+
+echo "1..$n"
+[ "$failed" = 0 ]
