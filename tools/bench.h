@@ -76,7 +76,9 @@ enum {
 	S_OVERHEAD = 1 << 3,
 	S_SCALING = 1 << 4,
 	S_FFA = 1 << 5,
-	S_DEFAULT = S_SIZES | S_RATE | S_SCATTER | S_OVERHEAD | S_SCALING,
+	S_TEARDOWN = 1 << 6,
+	S_DEFAULT = S_SIZES | S_RATE | S_SCATTER | S_OVERHEAD | S_SCALING |
+		    S_TEARDOWN,
 };
 
 void die(int err, const char *fmt, ...)
@@ -219,5 +221,6 @@ void suite_scatter(void);
 void suite_overhead(void);
 void suite_scaling(void);
 void suite_ffa(void);
+void suite_teardown(void);
 
 #endif

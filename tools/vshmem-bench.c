@@ -35,6 +35,7 @@ static const struct {
 } suite_names[] = {
 	{ "sizes", S_SIZES }, { "rate", S_RATE }, { "scatter", S_SCATTER },
 	{ "overhead", S_OVERHEAD }, { "scaling", S_SCALING }, { "ffa", S_FFA },
+	{ "teardown", S_TEARDOWN },
 };
 
 void die(int err, const char *fmt, ...)
@@ -298,6 +299,8 @@ int main(int argc, char **argv)
 		suite_scaling();
 	if (opt.suites & S_FFA)
 		suite_ffa();
+	if (opt.suites & S_TEARDOWN)
+		suite_teardown();
 	peer_stop();
 
 	if (opt.json)
