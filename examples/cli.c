@@ -29,14 +29,22 @@ void info(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* One diagnostic line on stderr: "prog: <tag>message[: strerror]". */
+static void vsay(const char *tag, int err, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: %s", prog, tag);
+	vfprintf(stderr, fmt, ap);
+	if (err)
+		fprintf(stderr, ": %s", strerror(err < 0 ? -err : err));
+	fputc('\n', stderr);
+}
+
 void warn(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	fprintf(stderr, "%s: warning: ", prog);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsay("warning: ", 0, fmt, ap);
 	va_end(ap);
 }
 
@@ -45,11 +53,7 @@ void error(int err, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	fprintf(stderr, "%s: ", prog);
-	vfprintf(stderr, fmt, ap);
-	if (err)
-		fprintf(stderr, ": %s", strerror(err < 0 ? -err : err));
-	fputc('\n', stderr);
+	vsay("", err, fmt, ap);
 	va_end(ap);
 }
 
@@ -58,9 +62,7 @@ void hint(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	fprintf(stderr, "%s:   ", prog);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsay("  ", 0, fmt, ap);
 	va_end(ap);
 }
 
