@@ -30,6 +30,7 @@ void info(const char *fmt, ...)
 }
 
 /* One diagnostic line on stderr: "prog: <tag>message[: strerror]". */
+__attribute__((format(printf, 3, 0)))
 static void vsay(const char *tag, int err, const char *fmt, va_list ap)
 {
 	fprintf(stderr, "%s: %s", prog, tag);
