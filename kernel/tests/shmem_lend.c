@@ -312,8 +312,9 @@ static bool test_borrower_killed(void)
 	CHECK(read_faults(mine));
 	CHECK(kill(pid, SIGKILL) == 0 && waitpid(pid, &status, 0) == pid);
 	CHECK(WIFSIGNALED(status));
-	CHECK(recv_shmem(a, data, sizeof(data), 0, &in, &got, NULL) == 0 && got);
-	CHECK(in.subop == VSOCK_SHMEM_SUBOP_RELINQUISH && in.id == 8);
+	/* The end of the connection ends the loan: once the lender reads
+	 * it, the memory is back. */
+	CHECK(recv_shmem(a, data, sizeof(data), 0, &in, &got, NULL) == 0 && !got);
 	CHECK(!read_faults(mine) && check((const uint8_t *)mine, LEND_SIZE, 6));
 	munmap((void *)mine, LEND_SIZE);
 	close(ready[0]);
