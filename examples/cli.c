@@ -182,6 +182,21 @@ int cli_parse_size(const char *s, uint64_t *ret, const char **why)
 	return fail(why, "unknown suffix (use k, K, KiB, M, MiB, G or GiB)", -EINVAL);
 }
 
+/* A 32-bit number; @range_why says what an out-of-range one is. */
+static int parse_u32(const char *s, const char *range_why, unsigned int *ret,
+		     const char **why)
+{
+	uint64_t v;
+	int err = cli_parse_uint(s, UINT32_MAX, &v, why);
+
+	if (err == -ERANGE && why)
+		*why = range_why;
+	if (err)
+		return err;
+	*ret = (unsigned int)v;
+	return 0;
+}
+
 int cli_parse_cid(const char *s, unsigned int *ret, const char **why)
 {
 	static const struct {
@@ -190,8 +205,6 @@ int cli_parse_cid(const char *s, unsigned int *ret, const char **why)
 	} names[] = {
 		{ "any", -1U }, { "hypervisor", 0 }, { "local", 1 }, { "host", 2 },
 	};
-	uint64_t v;
-	int err;
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (!strcmp(s, names[i].name)) {
@@ -199,31 +212,16 @@ int cli_parse_cid(const char *s, unsigned int *ret, const char **why)
 			return 0;
 		}
 	}
-	err = cli_parse_uint(s, UINT32_MAX, &v, why);
-	if (err == -ERANGE && why)
-		*why = "out of range (a CID has 32 bits)";
-	if (err)
-		return err;
-	*ret = (unsigned int)v;
-	return 0;
+	return parse_u32(s, "out of range (a CID has 32 bits)", ret, why);
 }
 
 int cli_parse_port(const char *s, unsigned int *ret, const char **why)
 {
-	uint64_t v;
-	int err;
-
 	if (!strcmp(s, "any")) {
 		*ret = -1U;
 		return 0;
 	}
-	err = cli_parse_uint(s, UINT32_MAX, &v, why);
-	if (err == -ERANGE && why)
-		*why = "out of range (a port has 32 bits)";
-	if (err)
-		return err;
-	*ret = (unsigned int)v;
-	return 0;
+	return parse_u32(s, "out of range (a port has 32 bits)", ret, why);
 }
 
 int cli_parse_addr(const char *s, unsigned int *cid, unsigned int *port,
