@@ -233,7 +233,7 @@ int vshmem_channel_caps(struct vshmem_channel *ch, uint64_t *ret)
 	if (ch->listener)
 		return -ENOTCONN;
 	if (!ch->caps_known) {
-		r = vshmem_sys_getsockopt(ch->fd, SOL_VSOCK,
+		r = vshmem_sys_getsockopt(ch->fd, AF_VSOCK,
 					  SO_VM_SOCKETS_SHMEM_CAPS,
 					  &ucaps, &len);
 		if (r == -ENOPROTOOPT) {
@@ -341,9 +341,9 @@ uint32_t vshmem_channel_send_type(const struct vshmem_channel *ch)
 		VSOCK_SHMEM_TYPE_LOCAL : VSOCK_SHMEM_TYPE_FFA;
 }
 
-/* Send a RELINQUISH or RECLAIM: the id, no data bytes. A data byte would
- * reach the peer as plain data, because the peer's kernel generates the
- * notice it sees itself. */
+/* Send a RELINQUISH or RECLAIM: the id, no data bytes and no type (the
+ * kernel knows the offer's). A data byte would reach the peer as plain
+ * data, because the peer's kernel generates the notice it sees itself. */
 int vshmem_channel_send_notice(struct vshmem_channel *ch, uint32_t subop,
 			       uint64_t id)
 {
@@ -356,7 +356,6 @@ int vshmem_channel_send_notice(struct vshmem_channel *ch, uint32_t subop,
 	ret = vshmem_channel_caps(ch, &caps);
 	if (ret < 0)
 		return ret;
-	d.type = vshmem_channel_send_type(ch);
 	ret = vshmem_cmsg_encode(ctl.buf, sizeof(ctl.buf), &d);
 	if (ret < 0)
 		return ret;

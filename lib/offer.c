@@ -99,8 +99,7 @@ int vshmem_offer_prepare(struct vshmem_channel *ch, struct vshmem_buf *buf,
 	d.id = id;
 	d.fd = buf->fd;
 	d.tag = OPTS_GET(opts, tag, 0);
-	if (buf->kind)
-		vshmem_kind_to_uapi(buf->kind, &d.kind);
+	/* No kind: the kernel takes it from the heap, and refuses one sent. */
 
 	/* Without data the offer goes alone (0 bytes): the kernel delivers it
 	 * as a control message of its own, which is not end of stream. */

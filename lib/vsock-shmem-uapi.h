@@ -28,21 +28,21 @@
 
 #ifndef SCM_VSOCK_SHMEM
 /* uapi begin */
-/* Option name for getsockopt(SOL_VSOCK): which shared memory transfers the
- * connected transport supports, as a __u64 bitmap: bit (1 << type) for each
- * VSOCK_SHMEM_TYPE_* and bit (1 << (16 + kind)) for each VSOCK_SHMEM_KIND_*.
- * 0 means the transport cannot pass memory by reference.
+/* Option name for getsockopt(AF_VSOCK) on a connected socket: which
+ * transfers of memory by reference its transport supports, as a __u64
+ * bitmap of VSOCK_SHMEM_CAP_TYPE(type) for each VSOCK_SHMEM_TYPE_* and
+ * VSOCK_SHMEM_CAP_KIND(kind) for each VSOCK_SHMEM_KIND_*. 0 means the
+ * transport cannot pass memory by reference.
  */
 #define SO_VM_SOCKETS_SHMEM_CAPS 9
 
 #define VSOCK_SHMEM_CAP_TYPE(type)	(1ULL << (type))
 #define VSOCK_SHMEM_CAP_KIND(kind)	(1ULL << (16 + (kind)))
 
-/* 'cmsg_type' of a SOL_VSOCK control message that passes memory by
- * reference. It shares its value with VSOCK_RECVERR, which only appears
- * on MSG_ERRQUEUE reads, where SCM_VSOCK_SHMEM never does.
+/* 'cmsg_type' of the SOL_VSOCK control message that passes memory by
+ * reference (1 is VSOCK_RECVERR, of the error queue).
  */
-#define SCM_VSOCK_SHMEM	1
+#define SCM_VSOCK_SHMEM	2
 
 #define VSOCK_SHMEM_SUBOP_OFFER		0 /* lender -> borrower */
 #define VSOCK_SHMEM_SUBOP_RELINQUISH	1 /* borrower -> lender: done with it */
@@ -51,19 +51,26 @@
 #define VSOCK_SHMEM_TYPE_FFA		1 /* handle is an FF-A memory handle */
 #define VSOCK_SHMEM_TYPE_LOCAL		2 /* same-kernel peer: borrower gets a dma-buf fd */
 
-#define VSOCK_SHMEM_KIND_SHARE		0
-#define VSOCK_SHMEM_KIND_LEND		1
-#define VSOCK_SHMEM_KIND_SEND_SECURE	2
+/* The kind of a transfer; 0 is none (a field that is not filled in). */
+#define VSOCK_SHMEM_KIND_SHARE		1 /* both sides keep access */
+#define VSOCK_SHMEM_KIND_LEND		2 /* the lender loses access until it ends */
+#define VSOCK_SHMEM_KIND_SEND_SECURE	3 /* protected memory: its handle moves */
 
 #define VSOCK_SHMEM_F_CLEAR	(1U << 0) /* zero before it returns to the lender */
 #define VSOCK_SHMEM_F_READONLY	(1U << 1) /* borrower gets read-only access */
 
+/* The payload of SCM_VSOCK_SHMEM. It may grow at its end: the kernel
+ * accepts a larger control message whose bytes past the struct it knows
+ * are zero (-E2BIG if they are not), and delivers its whole struct (a
+ * smaller control buffer gives MSG_CTRUNC). Fields marked "received" are
+ * filled in by the kernel and must be 0 on send (-EINVAL).
+ */
 struct vsock_shmem {
 	__u32 subop;	/* VSOCK_SHMEM_SUBOP_* */
-	__u32 type;	/* VSOCK_SHMEM_TYPE_* */
+	__u32 type;	/* VSOCK_SHMEM_TYPE_*: sent with OFFER, else received */
 	__u64 id;	/* lender's cookie, unique among its live offers */
 	__s32 fd;	/* OFFER sent: dma-buf fd; received: new fd or -1 */
-	__u32 kind;	/* received: kind the heap enforced; ignored on send */
+	__u32 kind;	/* received: the kind the heap enforced */
 	__u32 flags;	/* VSOCK_SHMEM_F_* */
 	__u32 reserved;	/* must be 0 */
 	__u64 handle;	/* received: platform handle (TYPE_FFA) */

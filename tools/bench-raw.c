@@ -12,7 +12,7 @@ uint32_t raw_type(int fd)
 	uint64_t caps = 0;
 	socklen_t len = sizeof(caps);
 
-	if (getsockopt(fd, SOL_VSOCK, SO_VM_SOCKETS_SHMEM_CAPS, &caps, &len) < 0)
+	if (getsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_SHMEM_CAPS, &caps, &len) < 0)
 		die(-errno, "SO_VM_SOCKETS_SHMEM_CAPS");
 	return (caps & VSOCK_SHMEM_CAP_TYPE(VSOCK_SHMEM_TYPE_LOCAL)) ?
 		VSOCK_SHMEM_TYPE_LOCAL : VSOCK_SHMEM_TYPE_FFA;

@@ -155,7 +155,7 @@ void suite_ffa(void)
 	int cfd;
 
 	ch[0] = offer_channel(0);
-	if (getsockopt(vshmem_channel_get_fd(ch[0]), SOL_VSOCK,
+	if (getsockopt(vshmem_channel_get_fd(ch[0]), AF_VSOCK,
 		       SO_VM_SOCKETS_SHMEM_CAPS, &caps, &len) < 0 ||
 	    !(caps & VSOCK_SHMEM_CAP_TYPE(VSOCK_SHMEM_TYPE_FFA))) {
 		t->note = "skipped: this transport delivers no FF-A handles (no TYPE_FFA in its caps).\n"

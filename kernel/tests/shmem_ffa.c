@@ -141,6 +141,7 @@ static bool relinquish(int a, int b, uint64_t id)
 		       n, got ? "yes" : "no", in.subop, (unsigned long long)in.id);
 	CHECK(n == 0 && got);
 	CHECK(in.subop == VSOCK_SHMEM_SUBOP_RELINQUISH && in.id == id);
+	CHECK(in.type == VSOCK_SHMEM_TYPE_FFA);	/* the offer's type */
 	return true;
 }
 

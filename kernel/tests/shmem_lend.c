@@ -108,7 +108,7 @@ static bool test_caps_lend(void)
 	int a, b;
 
 	CHECK(socket_pair(SOCK_SEQPACKET, PORT_BASE, &a, &b));
-	CHECK(getsockopt(a, SOL_VSOCK, SO_VM_SOCKETS_SHMEM_CAPS, &caps, &len) == 0);
+	CHECK(getsockopt(a, AF_VSOCK, SO_VM_SOCKETS_SHMEM_CAPS, &caps, &len) == 0);
 	CHECK(caps & VSOCK_SHMEM_CAP_KIND(VSOCK_SHMEM_KIND_LEND));
 	close(a);
 	close(b);

@@ -389,7 +389,7 @@ int vshmem_sys_getsockopt(int fd, int level, int name, void *val,
 		*len = sizeof(v);
 		return 0;
 	}
-	if (level == SOL_VSOCK && name == SO_VM_SOCKETS_SHMEM_CAPS) {
+	if (level == AF_VSOCK && name == SO_VM_SOCKETS_SHMEM_CAPS) {
 		if (fake.caps_errno)
 			return -fake.caps_errno;
 		if (*len < sizeof(uint64_t))

@@ -223,7 +223,12 @@ static int cmsg_shape(int shape, ssize_t want, const char *what)
 		len = put_cmsg(&c, 0, SOL_VSOCK, SCM_VSOCK_SHMEM, &d,
 			       sizeof(d) - 8, CMSG_LEN(sizeof(d) - 8));
 		break;
-	case 1:	/* too long: 8 bytes more */
+	case 1:	/* a newer program's longer struct, 8 zero bytes more */
+		len = put_cmsg(&c, 0, SOL_VSOCK, SCM_VSOCK_SHMEM, &big,
+			       sizeof(big), CMSG_LEN(sizeof(big)));
+		break;
+	case 11: /* longer, asking for something this kernel does not know */
+		big.extra = 1;
 		len = put_cmsg(&c, 0, SOL_VSOCK, SCM_VSOCK_SHMEM, &big,
 			       sizeof(big), CMSG_LEN(sizeof(big)));
 		break;
@@ -281,7 +286,8 @@ static int cmsg_shape(int shape, ssize_t want, const char *what)
 	static int name(void) { return cmsg_shape(shape, want, #name); }
 
 SHAPE_CASE(cmsg_too_short, 0, -EINVAL)
-SHAPE_CASE(cmsg_too_long, 1, -EINVAL)
+SHAPE_CASE(cmsg_longer_zero_tail, 1, 1)
+SHAPE_CASE(cmsg_longer_nonzero_tail, 11, -E2BIG)
 SHAPE_CASE(cmsg_len_past_buffer, 2, -EINVAL)
 SHAPE_CASE(cmsg_len_zero, 3, -EINVAL)
 SHAPE_CASE(cmsg_two_shmem, 4, -EINVAL)
@@ -292,15 +298,18 @@ SHAPE_CASE(cmsg_unknown_type_alone_ignored, 8, 1)
 SHAPE_CASE(cmsg_unknown_type_with_shmem, 9, -EINVAL)
 SHAPE_CASE(cmsg_buffer_below_header_ignored, 10, 1)
 
-/* The kind field is the heap's to decide: whatever the lender writes
- * there, a system-heap buffer goes as SHARE and a lend-heap one as LEND. */
-static int kind_ignored_on_send(void)
+/* The kind is the heap's to decide: a lender cannot claim one (the fields
+ * the kernel fills in must be 0 on send), and a system-heap buffer goes as
+ * SHARE, a lend-heap one as LEND. */
+MUTATE_CASE(kind_set_on_send, -EINVAL, d->kind = VSOCK_SHMEM_KIND_LEND)
+MUTATE_CASE(size_set_on_send, -EINVAL, d->size = 4096)
+MUTATE_CASE(handle_set_on_send, -EINVAL, d->handle = 1)
+
+static int kind_from_heap(void)
 {
-	static const struct { const char *heap; uint32_t claim, want; } t[] = {
-		{ "system", VSOCK_SHMEM_KIND_LEND, VSOCK_SHMEM_KIND_SHARE },
-		{ "system", 99, VSOCK_SHMEM_KIND_SHARE },
-		{ "lend", VSOCK_SHMEM_KIND_SHARE, VSOCK_SHMEM_KIND_LEND },
-		{ "lend", VSOCK_SHMEM_KIND_SEND_SECURE, VSOCK_SHMEM_KIND_LEND },
+	static const struct { const char *heap; uint32_t want; } t[] = {
+		{ "system", VSOCK_SHMEM_KIND_SHARE },
+		{ "lend", VSOCK_SHMEM_KIND_LEND },
 	};
 	struct raw_meter m;
 	struct raw_pair p;
@@ -313,17 +322,20 @@ static int kind_ignored_on_send(void)
 		struct raw_rx r;
 
 		CHECK(fd >= 0);
-		d.kind = t[i].claim;
 		CHECK_EQ(raw_send_desc(p.lender, &d, 1), 1);
 		r = raw_recv(p.borrower, sizeof(union raw_ctl), MSG_CMSG_CLOEXEC, 5000);
 		CHECK_EQ(r.n, 1);
 		CHECK(r.has);
 		CHECK_EQ(r.d.kind, t[i].want);
+		CHECK_EQ(r.d.type, VSOCK_SHMEM_TYPE_LOCAL);
 		CHECK_EQ(r.d.size, SZ);
 		CHECK(r.d.fd >= 0);
 		close(r.d.fd);
 		CHECK_EQ(raw_end(p.borrower, VSOCK_SHMEM_SUBOP_RELINQUISH, 10 + i), 0);
-		CHECK_EQ(raw_expect(p.lender, VSOCK_SHMEM_SUBOP_RELINQUISH, 10 + i), 0);
+		r = raw_recv(p.lender, sizeof(union raw_ctl), 0, 5000);
+		CHECK(r.has && r.d.subop == VSOCK_SHMEM_SUBOP_RELINQUISH);
+		CHECK_EQ(r.d.id, 10 + i);
+		CHECK_EQ(r.d.type, VSOCK_SHMEM_TYPE_LOCAL);	/* the offer's */
 		close(fd);
 	}
 	raw_pair_close(&p);
@@ -1172,21 +1184,25 @@ static int caps_bad_queries(void)
 
 	RAW_PAIR(&p, SOCK_SEQPACKET);
 	len = sizeof(caps);
-	CHECK_EQ(getsockopt(p.lender, SOL_VSOCK, SO_VM_SOCKETS_SHMEM_CAPS, &caps, &len), 0);
+	CHECK_EQ(getsockopt(p.lender, AF_VSOCK, SO_VM_SOCKETS_SHMEM_CAPS, &caps, &len), 0);
 	CHECK(caps & VSOCK_SHMEM_CAP_TYPE(VSOCK_SHMEM_TYPE_LOCAL));
 	len = sizeof(small);
-	CHECK_EQ(getsockopt(p.lender, SOL_VSOCK, SO_VM_SOCKETS_SHMEM_CAPS, &small, &len), -1);
+	CHECK_EQ(getsockopt(p.lender, AF_VSOCK, SO_VM_SOCKETS_SHMEM_CAPS, &small, &len), -1);
 	CHECK_EQ(errno, EINVAL);
 	len = sizeof(caps);
-	CHECK_EQ(getsockopt(p.lender, SOL_VSOCK, SO_VM_SOCKETS_SHMEM_CAPS, (void *)8, &len), -1);
+	CHECK_EQ(getsockopt(p.lender, AF_VSOCK, SO_VM_SOCKETS_SHMEM_CAPS, (void *)8, &len), -1);
 	CHECK_EQ(errno, EFAULT);
 	len = sizeof(caps);
-	CHECK_EQ(setsockopt(p.lender, SOL_VSOCK, SO_VM_SOCKETS_SHMEM_CAPS, &caps, len), -1);
+	CHECK_EQ(setsockopt(p.lender, AF_VSOCK, SO_VM_SOCKETS_SHMEM_CAPS, &caps, len), -1);
 	CHECK(errno == ENOPROTOOPT || errno == EINVAL);
+	/* one level, as every SO_VM_SOCKETS_* option: not SOL_VSOCK */
+	len = sizeof(caps);
+	CHECK_EQ(getsockopt(p.lender, SOL_VSOCK, SO_VM_SOCKETS_SHMEM_CAPS, &caps, &len), -1);
+	CHECK_EQ(errno, ENOPROTOOPT);
 	s = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	CHECK(s >= 0);
 	len = sizeof(caps);
-	CHECK_EQ(getsockopt(s, SOL_VSOCK, SO_VM_SOCKETS_SHMEM_CAPS, &caps, &len), -1);
+	CHECK_EQ(getsockopt(s, AF_VSOCK, SO_VM_SOCKETS_SHMEM_CAPS, &caps, &len), -1);
 	CHECK_EQ(errno, ENOTCONN);
 	close(s);
 	raw_pair_close(&p);
@@ -1198,9 +1214,9 @@ static int caps_bad_queries(void)
 static int (*const replay[])(void) = {
 	subop_unknown_3, type_unknown_3, flags_unknown_bit2, reserved_nonzero,
 	fd_minus_one, fd_pipe, fd_memfd, fd_closed, cmsg_too_short,
-	cmsg_too_long, cmsg_two_shmem, cmsg_rights_then_shmem, id_unknown,
-	release_twice, reclaim_twice, reclaim_before_read, offer_data_efault,
-	recv_ctrunc_tiny, recv_peek_offer,
+	cmsg_longer_nonzero_tail, cmsg_two_shmem, cmsg_rights_then_shmem,
+	id_unknown, release_twice, reclaim_twice, reclaim_before_read,
+	offer_data_efault, recv_ctrunc_tiny, recv_peek_offer,
 };
 
 /* MemFree bound: 20 rounds of the 19 inputs above allocate and refuse
@@ -1244,7 +1260,10 @@ static const struct vt_case cases[] = {
 	{ "flags_unknown_bit31", flags_unknown_bit31 },
 	{ "reserved_nonzero", reserved_nonzero },
 	{ "reserved_all_ones", reserved_all_ones },
-	{ "kind_ignored_on_send", kind_ignored_on_send },
+	{ "kind_set_on_send", kind_set_on_send },
+	{ "size_set_on_send", size_set_on_send },
+	{ "handle_set_on_send", handle_set_on_send },
+	{ "kind_from_heap", kind_from_heap },
 	{ "fd_minus_one", fd_minus_one },
 	{ "fd_int_max", fd_int_max },
 	{ "fd_pipe", fd_pipe },
@@ -1254,7 +1273,8 @@ static const struct vt_case cases[] = {
 	{ "fd_o_path", fd_o_path },
 	{ "fd_heap_device", fd_heap_device },
 	{ "cmsg_too_short", cmsg_too_short },
-	{ "cmsg_too_long", cmsg_too_long },
+	{ "cmsg_longer_zero_tail", cmsg_longer_zero_tail },
+	{ "cmsg_longer_nonzero_tail", cmsg_longer_nonzero_tail },
 	{ "cmsg_len_past_buffer", cmsg_len_past_buffer },
 	{ "cmsg_len_zero", cmsg_len_zero },
 	{ "cmsg_two_shmem", cmsg_two_shmem },

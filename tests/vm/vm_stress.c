@@ -276,7 +276,7 @@ static void op_misc(struct pool *p)
 			p->errors++;
 		break;
 	case 1:
-		if (getsockopt(s->fd, SOL_VSOCK, SO_VM_SOCKETS_SHMEM_CAPS, &caps, &l) < 0)
+		if (getsockopt(s->fd, AF_VSOCK, SO_VM_SOCKETS_SHMEM_CAPS, &caps, &l) < 0)
 			p->errors++;
 		break;
 	case 2:

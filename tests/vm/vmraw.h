@@ -134,9 +134,10 @@ union raw_ctl {
 static inline struct vsock_shmem raw_desc(uint32_t subop, int fd, uint64_t id,
 					  uint32_t flags)
 {
+	/* the type goes with an OFFER; an end is placed by its id */
 	struct vsock_shmem d = {
-		.subop = subop, .type = VSOCK_SHMEM_TYPE_LOCAL, .id = id,
-		.fd = fd, .flags = flags,
+		.subop = subop, .id = id, .fd = fd, .flags = flags,
+		.type = subop == VSOCK_SHMEM_SUBOP_OFFER ? VSOCK_SHMEM_TYPE_LOCAL : 0,
 	};
 
 	return d;
