@@ -1,14 +1,25 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Install libvshmem into a temporary prefix, then build the README's
-# example against it with pkg-config (shared and static) and run it.
+# example against it with pkg-config (shared and static) and run it. The
+# prefix is the README's own for a normal user ($HOME/.local, with HOME
+# pointing into WORKDIR), and the environment is what the README's
+# prefix block exports, so that the README's steps are the ones tested.
 #   tests/unit/check-install.sh WORKDIR
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$1
-prefix=$work/prefix
 rm -rf "$work"
-mkdir -p "$work"
+mkdir -p "$work/home"
+prefix=$work/home/.local
+
+readme_block() { # NAME: the lines between <!-- NAME:begin/end --> of README.md
+	sed -n "/<!-- $1:begin -->/,/<!-- $1:end -->/p" "$root/README.md" |
+		sed '/^```/d; /<!--/d'
+}
+setup='meson setup build --prefix="$HOME/.local" --libdir=lib'
+readme_block prefix | grep -qxF "$setup" ||
+	{ echo "README.md's prefix block does not say: $setup"; exit 1; }
 
 echo "+ meson setup/install into $prefix"
 meson setup "$work/build" "$root" --prefix="$prefix" --libdir=lib \
@@ -16,7 +27,14 @@ meson setup "$work/build" "$root" --prefix="$prefix" --libdir=lib \
 meson compile -C "$work/build" -j2 >"$work/compile.log"
 meson install -C "$work/build" >"$work/install.log"
 
-export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
+echo "+ the README's exports, with HOME=$work/home"
+unset PKG_CONFIG_PATH LD_LIBRARY_PATH MANPATH
+eval "$(readme_block prefix | grep '^export ' | sed "s|\$HOME|$work/home|g")"
+echo "  PKG_CONFIG_PATH=$PKG_CONFIG_PATH LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
+for m in man3/vshmem_offer_send.3 man7/libvshmem.7; do
+	test -f "${MANPATH%%:*}/$m" ||
+		{ echo "MANPATH does not lead to the installed $m"; exit 1; }
+done
 echo "+ pkg-config --cflags --libs libvshmem"
 flags=$(pkg-config --cflags --libs libvshmem)
 echo "  $flags"
@@ -28,6 +46,11 @@ if grep -q '^Requires:' "$prefix/lib/pkgconfig/libvshmem.pc" ||
 	grep -qv '^Requires.private: libdrm$'; then
 	echo "libvshmem.pc may only require libdrm, privately:"
 	cat "$prefix/lib/pkgconfig/libvshmem.pc"
+	exit 1
+fi
+# No placeholder address: a real project URL or none.
+if grep -q '^URL:.*\(example\|invalid\)' "$prefix/lib/pkgconfig/libvshmem.pc"; then
+	echo "libvshmem.pc has a placeholder URL"
 	exit 1
 fi
 for h in vshmem.h vshmem-uring.h vshmem-drm.h version.h; do
@@ -46,8 +69,7 @@ for m in man7/libvshmem.7 man3/vshmem_offer_send.3 man3/vshmem_offer.3 \
 done
 
 # The example is the C block between the markers in README.md.
-sed -n '/<!-- example:begin -->/,/<!-- example:end -->/p' "$root/README.md" |
-	sed '/^```/d; /<!--/d' >"$work/example.c"
+readme_block example >"$work/example.c"
 lines=$(wc -l <"$work/example.c")
 echo "+ README example: $lines lines"
 test "$lines" -gt 10
@@ -68,7 +90,7 @@ done
 for exe in example example-static; do
 	echo "+ run $exe"
 	set +e
-	LD_LIBRARY_PATH=$prefix/lib "$work/$exe" >"$work/$exe.out" 2>&1
+	"$work/$exe" >"$work/$exe.out" 2>&1
 	rc=$?
 	set -e
 	sed 's/^/  | /' "$work/$exe.out"
