@@ -321,6 +321,60 @@ static int err_peer_closed(void)
 	return 0;
 }
 
+/* The same, many times and in every order: the borrower closes holding
+ * one to three offers, having received none, some or all of them (so the
+ * lender's socket holds RELINQUISH-free ends of both kinds), on STREAM and
+ * SEQPACKET. Each time every vshmem_offer_wait_release() gives 0, the
+ * memory is the lender's again, and the kernel holds nothing after.
+ */
+#define PEER_CLOSE_ROUNDS 48
+
+static int peer_closed_round(int r)
+{
+	struct vshmem_incoming *in[3] = { NULL };
+	struct vshmem_offer *o[3] = { NULL };
+	struct vshmem_buf *buf[3];
+	int n = 1 + r % 3, got = r / 3 % (n + 1), i, ret;
+	struct vt_pair p;
+
+	PAIR(&p, r & 1 ? SOCK_SEQPACKET : SOCK_STREAM);
+	for (i = 0; i < n; i++) {
+		CHECK(buf[i] = vt_alloc(i == 1 ? "system" : "lend", SZ));
+		CHECK_EQ(vshmem_offer_send(p.lender, buf[i], NULL, &o[i]), 0);
+	}
+	for (i = 0; i < got; i++)
+		CHECK(in[i] = vt_recv_offer(p.borrower));
+	vshmem_channel_close(p.borrower);
+	p.borrower = NULL;
+	for (i = 0; i < n; i++) {
+		ret = vshmem_offer_wait_release(o[i], 10000);
+		if (ret) {
+			vt_diag("round %d (%d offers, %d received), offer %d: %s",
+				r, n, got, i, strerror(-ret));
+			return VT_FAIL;
+		}
+		vshmem_offer_free(o[i]);
+		CHECK(vt_map(buf[i], VSHMEM_ACCESS_RW));	/* ours again */
+		vshmem_buf_close(buf[i]);
+	}
+	for (i = 0; i < got; i++)
+		vshmem_incoming_close(in[i]);
+	vt_pair_close(&p);
+	return 0;
+}
+
+static int err_peer_closed_loop(void)
+{
+	long long out0 = vt_stat("outstanding");
+	int r;
+
+	for (r = 0; r < PEER_CLOSE_ROUNDS; r++)
+		TRY(peer_closed_round(r));
+	vt_diag("%d rounds: every offer given back with 0", PEER_CLOSE_ROUNDS);
+	TRY(vt_wait_outstanding(out0));
+	return 0;
+}
+
 /* E2BIG: a newer caller's options with an unknown non-zero tail. */
 static int err_e2big_opts(void)
 {
@@ -394,6 +448,7 @@ static const struct vt_case cases[] = {
 	{ "err_ebusy_already_lent", err_ebusy_already_lent },
 	{ "err_enotconn", err_enotconn },
 	{ "err_peer_closed", err_peer_closed },
+	{ "err_peer_closed_loop", err_peer_closed_loop },
 	{ "err_e2big_opts", err_e2big_opts },
 	{ "err_no_fd_leak", err_no_fd_leak },
 };
