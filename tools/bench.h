@@ -137,7 +137,7 @@ struct col {
 	enum col_type type;
 };
 
-#define MAX_COLS 16
+#define MAX_COLS 20
 #define NCOLS(a) ((unsigned int)(sizeof(a) / sizeof((a)[0])))
 #define MAX_ROWS 32
 

@@ -3,6 +3,9 @@
 #   TF-A v2.15.0 at EL3 with the SPMD, OP-TEE OS 4.10.0 as the S-EL1 SPMC (BL32),
 #   Linux preloaded as BL33 at 0x40200000 (ARM_LINUX_KERNEL_AS_BL33=1).
 # The output is one qemu_fw.bios (BL1 + FIP) for `qemu-system-aarch64 -bios`.
+# OP-TEE is built with its internal test pseudo-TAs
+# (CFG_TEE_CORE_EMBED_INTERNAL_TESTS=y): the invoke-tests PTA reads and
+# writes memory the normal world passes to it, the FF-A suite's borrower.
 #
 # Usage: kernel/scripts/ffa-firmware.sh [--src DIR] [--force]
 #   --src DIR   pinned sources: tf-a-v2.15.0.tar.xz, optee_os-4.10.0.tar.xz,
@@ -92,6 +95,7 @@ step "building OP-TEE OS as the S-EL1 SPMC (log: $FFA_CACHE/optee.log)..."
 make -C "$FFA_CACHE/optee_os" -j"$JOBS" PLATFORM=vexpress-qemu_armv8a CROSS_COMPILE=$X \
 	CROSS_COMPILE_core=$X CROSS_COMPILE_ta_arm64=$X CFG_ARM64_core=y CFG_USER_TA_TARGETS=ta_arm64 \
 	CFG_CORE_SEL1_SPMC=y CFG_ARM_GICV3=y DEBUG=0 CFG_TEE_CORE_LOG_LEVEL=3 CFG_TEE_CORE_NB_CORE=2 \
+	CFG_TEE_CORE_EMBED_INTERNAL_TESTS=y \
 	O=out/arm > "$FFA_CACHE/optee.log" 2>&1 ||
 	{ tail -n 30 "$FFA_CACHE/optee.log" >&2; die "OP-TEE build failed (log: $FFA_CACHE/optee.log)"; }
 core=$FFA_CACHE/optee_os/out/arm/core

@@ -5,7 +5,11 @@
 #   2. kernel/tests/shmem_ffa.c (static aarch64): offers of TYPE_FFA over
 #      vsock loopback really shared and lent to OP-TEE, reclaimed, refused
 #      (read-only, held memory), quarantined and released, SEND_SECURE;
-#      every FF-A call and its result is printed.
+#      and OP-TEE really reading them: the borrower hands each handle to
+#      OP-TEE's invoke-tests pseudo TA through /dev/tee0
+#      (TEE_IOC_SHM_REGISTER_FFA), which sums every byte and writes the
+#      sum at offset 0 for the lender to check; every FF-A and TEE call
+#      and its result is printed.
 #
 # Usage: kernel/scripts/ffa-tests.sh [--kernel IMAGE] [--ffa-src DIR]
 # Exit: 0 when both passed and the kernel reported nothing.

@@ -1,10 +1,11 @@
 #!/bin/sh
 # Guest check (run by kernel/scripts/vm-run-ffa.sh --script): Linux's arm_ffa
-# driver negotiated FF-A with the SPMC and found OP-TEE as partition 0x8001.
+# driver negotiated FF-A with the SPMC and found OP-TEE as partition 0x8001,
+# and the OP-TEE driver is bound to it (/dev/tee0, over the FF-A ABI).
 # Exit 0 if all is found, 1 otherwise; prints the FF-A lines of the kernel log.
 log=$(dmesg)
 echo "--- FF-A lines of the kernel log:"
-echo "$log" | grep -Ei 'FF-A|ffa' || echo "(none)"
+echo "$log" | grep -Ei 'FF-A|ffa|optee' || echo "(none)"
 rc=0
 check() { # description, extended regex
 	if echo "$log" | grep -Eq "$2"; then
@@ -30,6 +31,13 @@ if [ "$found" = 1 ]; then
 	echo "ok: OP-TEE partition 0x8001 on the arm_ffa bus"
 else
 	echo "FAIL: no partition 0x8001 on the arm_ffa bus"
+	rc=1
+fi
+check "OP-TEE driver over FF-A" 'optee: initialized driver'
+if [ -c /dev/tee0 ]; then
+	echo "ok: /dev/tee0"
+else
+	echo "FAIL: no /dev/tee0"
 	rc=1
 fi
 exit $rc

@@ -7,16 +7,33 @@
  * so every offer below is a real FFA_MEM_SHARE or FFA_MEM_LEND and its end
  * a real FFA_MEM_RECLAIM. Each FF-A call is counted by the ffa_dma device
  * (debugfs ffa_dma/ffa-dma-8001/stats) and printed with its result.
+ *
+ * The borrower side in the secure world is OP-TEE's invoke-tests pseudo
+ * TA (built in with CFG_TEE_CORE_EMBED_INTERNAL_TESTS=y): the borrower
+ * socket's process wraps the handle it received in a TEE shm
+ * (TEE_IOC_SHM_REGISTER_FFA on /dev/tee0) and passes it as an in/out
+ * memref; the PTA reads every byte and writes their sum (mod 256) at
+ * offset 0, which the lender then checks against its own pattern.
  */
 #include "shmem_test.h"
+#include <pthread.h>
+#include <time.h>
+#include <linux/tee.h>
 
 #define PORT_BASE	7000
 #define FFA_STATS	"/sys/kernel/debug/ffa_dma/ffa-dma-8001/stats"
 #define FFA_RETRY	"/sys/kernel/debug/ffa_dma/ffa-dma-8001/retry"
-#define OPTEE_HOLD	"/sys/kernel/debug/vsock_loopback_ffa/hold"
-#define OPTEE_UNHOLD	"/sys/kernel/debug/vsock_loopback_ffa/unhold"
 /* 1 MiB + 64 KiB + 4 KiB: three ranges from either heap, unfragmented. */
 #define MULTI_SIZE	((1 << 20) + (64 << 10) + (4 << 10))
+
+#define TEE_DEV		"/dev/tee0"
+/* OP-TEE's lib/libutee/include/pta_invoke_tests.h */
+#define PTA_INVOKE_TESTS_CMD_PARAMS	1
+static const uint8_t pta_invoke_tests_uuid[TEE_IOCTL_UUID_LEN] = {
+	0xd9, 0x6a, 0x5b, 0x40, 0xc3, 0xe5, 0x21, 0xe3,
+	0x87, 0x94, 0x10, 0x02, 0xa5, 0xd5, 0xc6, 0x1b,
+};
+#define TEEC_ERROR_BAD_PARAMETERS	0xffff0006
 
 struct ffa_stats {
 	long long share, lend, reclaim, refused, quarantined, released;
@@ -142,6 +159,168 @@ static bool relinquish(int a, int b, uint64_t id)
 	CHECK(n == 0 && got);
 	CHECK(in.subop == VSOCK_SHMEM_SUBOP_RELINQUISH && in.id == id);
 	CHECK(in.type == VSOCK_SHMEM_TYPE_FFA);	/* the offer's type */
+	return true;
+}
+
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* One session with the invoke-tests PTA, for the whole run. */
+static int tee_fd = -1;
+static uint32_t tee_session;
+
+static bool optee_open(void)
+{
+	union {
+		struct tee_ioctl_open_session_arg arg;
+		uint8_t bytes[sizeof(struct tee_ioctl_open_session_arg)];
+	} u;
+	struct tee_ioctl_buf_data data = {
+		.buf_ptr = (uintptr_t)&u,
+		.buf_len = sizeof(u),
+	};
+
+	if (tee_fd >= 0)
+		return true;
+	tee_fd = open(TEE_DEV, O_RDWR | O_CLOEXEC);
+	CHECK(tee_fd >= 0);
+	memset(&u, 0, sizeof(u));
+	memcpy(u.arg.uuid, pta_invoke_tests_uuid, sizeof(u.arg.uuid));
+	u.arg.clnt_login = TEE_IOCTL_LOGIN_PUBLIC;
+	CHECK(ioctl(tee_fd, TEE_IOC_OPEN_SESSION, &data) == 0);
+	printf("# OP-TEE: TEE_IOC_OPEN_SESSION invoke-tests PTA: ret %#x origin %u session %u\n",
+	       u.arg.ret, u.arg.ret_origin, u.arg.session);
+	CHECK(u.arg.ret == 0);
+	tee_session = u.arg.session;
+	return true;
+}
+
+/* Wrap @handle (a region of @size bytes) in a TEE shm: its fd, or -1. */
+static int optee_register(uint64_t handle, uint64_t size, int *id)
+{
+	struct tee_ioctl_shm_register_ffa_data d = {
+		.handle = handle,
+		.size = size,
+	};
+	int fd = ioctl(tee_fd, TEE_IOC_SHM_REGISTER_FFA, &d);
+
+	printf("# OP-TEE: TEE_IOC_SHM_REGISTER_FFA handle %#llx size %llu: fd %d shm id %d%s%s\n",
+	       (unsigned long long)handle, (unsigned long long)size, fd,
+	       fd < 0 ? -1 : d.id, fd < 0 ? ", " : "",
+	       fd < 0 ? strerror(errno) : "");
+	if (fd >= 0)
+		*id = d.id;
+	return fd;
+}
+
+/*
+ * PTA_INVOKE_TESTS_CMD_PARAMS with one in/out memref of @len bytes at
+ * @offs in shm @id: OP-TEE maps the region (retrieving it by handle the
+ * first time), sums every byte and writes the sum at the memref's first
+ * byte. Returns the ioctl's result, OP-TEE's in @ret and @origin.
+ */
+static int optee_sum(int id, uint64_t offs, uint64_t len, uint32_t *ret,
+		     uint32_t *origin)
+{
+	union {
+		struct tee_ioctl_invoke_arg arg;
+		uint8_t bytes[sizeof(struct tee_ioctl_invoke_arg) +
+			      sizeof(struct tee_ioctl_param)];
+	} u;
+	struct tee_ioctl_buf_data data = {
+		.buf_ptr = (uintptr_t)&u,
+		.buf_len = sizeof(u),
+	};
+	struct tee_ioctl_param *param = u.arg.params;
+	double t0 = now_s();
+	int rc;
+
+	memset(&u, 0, sizeof(u));
+	u.arg.func = PTA_INVOKE_TESTS_CMD_PARAMS;
+	u.arg.session = tee_session;
+	u.arg.num_params = 1;
+	param->attr = TEE_IOCTL_PARAM_ATTR_TYPE_MEMREF_INOUT;
+	param->a = offs;
+	param->b = len;
+	param->c = id;
+	rc = ioctl(tee_fd, TEE_IOC_INVOKE, &data);
+	printf("# OP-TEE: TEE_IOC_INVOKE PTA_INVOKE_TESTS_CMD_PARAMS memref inout shm %d offs %llu size %llu: ioctl %d%s%s, ret %#x origin %u (%.1f ms)\n",
+	       id, (unsigned long long)offs, (unsigned long long)len, rc,
+	       rc ? " " : "", rc ? strerror(errno) : "", u.arg.ret,
+	       u.arg.ret_origin, (now_s() - t0) * 1e3);
+	*ret = u.arg.ret;
+	*origin = u.arg.ret_origin;
+	return rc;
+}
+
+static uint8_t byte_sum(const uint8_t *p, size_t size)
+{
+	uint8_t sum = 0;
+
+	for (size_t i = 0; i < size; i++)
+		sum += p[i];
+	return sum;
+}
+
+/*
+ * The pattern of @seed sums to 0 over whole pages: the lender flips the
+ * last byte (by an odd amount), so that the sum OP-TEE writes is not.
+ */
+static uint8_t salted(size_t i, size_t size, unsigned int seed)
+{
+	return i == size - 1 ? pattern(i, seed) ^ 0xff : pattern(i, seed);
+}
+
+static void fill_salted(uint8_t *p, size_t size, unsigned int seed)
+{
+	fill(p, size, seed);
+	p[size - 1] = salted(size - 1, size, seed);
+}
+
+static bool check_salted(const uint8_t *p, size_t size, unsigned int seed)
+{
+	for (size_t i = 0; i < size; i++)
+		if (p[i] != salted(i, size, seed))
+			return false;
+	return true;
+}
+
+/* The sum OP-TEE writes at offset 0 of a region filled by fill_salted(). */
+static uint8_t pattern_sum(size_t size, unsigned int seed)
+{
+	uint8_t sum = 0;
+
+	for (size_t i = 0; i < size; i++)
+		sum += salted(i, size, seed);
+	return sum;
+}
+
+/*
+ * The borrower hands @in's handle to OP-TEE, which sums the whole region:
+ * register, invoke, close (OPTEE_FFA_UNREGISTER_SHM). Returns the sum
+ * OP-TEE reported back through its own output (the first byte of the
+ * region as the PTA left it is checked by the callers on the lender's
+ * side).
+ */
+static bool optee_reads(const struct vsock_shmem *in)
+{
+	uint32_t ret, origin;
+	int fd, id;
+
+	CHECK(optee_open());
+	fd = optee_register(in->handle, in->size, &id);
+	CHECK(fd >= 0);
+	CHECK(optee_sum(id, 0, in->size, &ret, &origin) == 0);
+	CHECK(ret == 0);
+	close(fd);
+	printf("# OP-TEE: close shm fd %d: OPTEE_FFA_UNREGISTER_SHM handle %#llx\n",
+	       fd, (unsigned long long)in->handle);
 	return true;
 }
 
@@ -351,57 +530,266 @@ static bool test_send_secure(void)
 	return true;
 }
 
-/*
- * OP-TEE holds the memory: reclaim is refused (FFA_DENIED), the lender's
- * RECLAIM fails with EBUSY and the offer stays; when the borrower
- * relinquishes anyway the pages are quarantined; once OP-TEE lets go
- * the retry takes them back.
- */
-static bool test_refused_reclaim(void)
+/* @p is as fill_salted() left it but for byte 0, which is @first. */
+static bool check_after_sum(const uint8_t *p, size_t size, unsigned int seed,
+			    uint8_t first)
 {
-	long long outstanding = stat_value("outstanding");
+	if (p[0] != first) {
+		printf("# byte 0 is %#x, expected %#x\n", p[0], first);
+		return false;
+	}
+	for (size_t i = 1; i < size; i++)
+		if (p[i] != salted(i, size, seed))
+			return false;
+	return true;
+}
+
+/*
+ * Offer a @heap buffer of @size with @seed's pattern to OP-TEE, have the
+ * invoke-tests PTA sum it through /dev/tee0, relinquish, and check the
+ * sum against the lender's pattern: at once while shared, after the
+ * reclaim when lent (the lender's mapping faults meanwhile). A nomap heap
+ * cannot be filled or read back: OP-TEE reads its zeroes.
+ */
+static bool optee_borrows(unsigned int port, const char *heap, size_t size,
+			  uint32_t kind, uint32_t flags)
+{
+	bool nomap = !strcmp(heap, "lend-nomap");
 	struct ffa_stats before, d;
 	struct vsock_shmem in;
+	uint8_t *p = NULL, sum;
 	int a, b, buf;
 
-	CHECK(socket_pair(SOCK_SEQPACKET, PORT_BASE + 14, &a, &b));
-	/* Zeroed: an optee_msg_arg OP-TEE takes the memory for, then refuses. */
+	CHECK(socket_pair(SOCK_SEQPACKET, port, &a, &b));
+	buf = heap_alloc_from(heap, size);
+	CHECK(buf >= 0);
+	sum = pattern_sum(size, port);
+	if (!nomap) {
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
+		CHECK(p != MAP_FAILED);
+		fill_salted(p, size, port);
+		CHECK(byte_sum(p, size) == sum);
+	}
+	CHECK(read_ffa_stats(&before));
+	CHECK(offer_ffa(a, buf, port, 0, flags) == 1);
+	CHECK(receive_ffa(b, port, 0, kind, size, &in));
+	if (p && kind == VSOCK_SHMEM_KIND_LEND)
+		CHECK(read_faults(p) && read_faults(p + size - 1));
+	CHECK(optee_reads(&in));
+	d = calls_since(&before, kind == VSOCK_SHMEM_KIND_LEND ?
+			"lend + OP-TEE reads" : "share + OP-TEE reads");
+	CHECK(d.share == (kind == VSOCK_SHMEM_KIND_SHARE));
+	CHECK(d.lend == (kind == VSOCK_SHMEM_KIND_LEND));
+	CHECK(d.reclaim == 0 && d.refused == 0);
+	if (p && kind == VSOCK_SHMEM_KIND_SHARE) {
+		printf("# %s %zu bytes shared: OP-TEE's sum at offset 0 %#x, the lender's pattern sums to %#x\n",
+		       heap, size, p[0], sum);
+		CHECK(check_after_sum(p, size, port, sum));
+	}
+	if (p && kind == VSOCK_SHMEM_KIND_LEND)
+		CHECK(read_faults(p));
+
+	CHECK(read_ffa_stats(&before));
+	CHECK(relinquish(a, b, port));
+	d = calls_since(&before, "relinquish");
+	CHECK(d.reclaim >= 1 && d.reclaim - d.refused == 1);
+	CHECK(d.quarantined == 0);
+	if (p) {
+		CHECK(!read_faults(p));
+		if (flags & VSOCK_SHMEM_F_CLEAR) {
+			printf("# %s %zu bytes lent with CLEAR: byte 0 after the reclaim %#x\n",
+			       heap, size, p[0]);
+			for (size_t i = 0; i < size; i++)
+				CHECK(p[i] == 0);
+		} else if (kind == VSOCK_SHMEM_KIND_LEND) {
+			printf("# %s %zu bytes lent: OP-TEE's sum at offset 0 after the reclaim %#x, the lender's pattern sums to %#x\n",
+			       heap, size, p[0], sum);
+			CHECK(check_after_sum(p, size, port, sum));
+		}
+		munmap(p, size);
+	}
+	close(buf);
+	close(a);
+	close(b);
+	return true;
+}
+
+/*
+ * The same lent buffer offered again passes the same handle on
+ * (KIND_SEND_SECURE, no second MEM_LEND); OP-TEE reads it again through
+ * the second offer and sums what it wrote the first time too.
+ */
+static bool test_optee_send_secure(void)
+{
+	unsigned int seed = PORT_BASE + 30;
+	struct vsock_shmem first, second;
+	struct ffa_stats before, d;
+	uint8_t sum1, sum2;
+	int a, b, c, e, buf;
+	uint8_t *p;
+
+	CHECK(socket_pair(SOCK_SEQPACKET, PORT_BASE + 30, &a, &b));
+	CHECK(socket_pair(SOCK_SEQPACKET, PORT_BASE + 31, &c, &e));
+	buf = heap_alloc_from("lend", MULTI_SIZE);
+	CHECK(buf >= 0);
+	p = mmap(NULL, MULTI_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
+	CHECK(p != MAP_FAILED);
+	fill_salted(p, MULTI_SIZE, seed);
+	sum1 = pattern_sum(MULTI_SIZE, seed);
+	/* The second sum counts the first one in place of byte 0. */
+	sum2 = sum1 - salted(0, MULTI_SIZE, seed) + sum1;
+	CHECK(read_ffa_stats(&before));
+	CHECK(offer_ffa(a, buf, 1, 0, 0) == 1);
+	CHECK(receive_ffa(b, 1, 0, VSOCK_SHMEM_KIND_LEND, MULTI_SIZE, &first));
+	CHECK(optee_reads(&first));
+	CHECK(offer_ffa(c, buf, 2, 0, 0) == 1);
+	CHECK(receive_ffa(e, 2, 0, VSOCK_SHMEM_KIND_SEND_SECURE, MULTI_SIZE,
+			  &second));
+	CHECK(second.handle == first.handle);
+	CHECK(optee_reads(&second));
+	d = calls_since(&before, "lend, OP-TEE reads, send-secure, OP-TEE reads again");
+	CHECK(d.lend == 1 && d.share == 0 && d.reclaim == 0);
+	CHECK(relinquish(a, b, 1));
+	CHECK(relinquish(c, e, 2));
+	d = calls_since(&before, "both relinquished");
+	CHECK(d.reclaim == 1 && d.refused == 0);
+	printf("# after the reclaim: byte 0 %#x (first sum %#x, second %#x)\n",
+	       p[0], sum1, sum2);
+	CHECK(check_after_sum(p, MULTI_SIZE, seed, sum2));
+	munmap(p, MULTI_SIZE);
+	close(buf);
+	close(a);
+	close(b);
+	close(c);
+	close(e);
+	return true;
+}
+
+/*
+ * OP-TEE refuses a memref past the end of the region, and a handle that
+ * was reclaimed: the call fails with OP-TEE's error, no FF-A call is
+ * made, and the lender's data is untouched.
+ */
+static bool test_optee_refuses(void)
+{
+	unsigned int seed = PORT_BASE + 32;
+	struct ffa_stats before, d;
+	uint32_t ret, origin;
+	struct vsock_shmem in;
+	int a, b, buf, fd, id;
+	uint8_t *p;
+
+	CHECK(optee_open());
+	CHECK(socket_pair(SOCK_SEQPACKET, PORT_BASE + 32, &a, &b));
 	buf = heap_alloc(4096);
 	CHECK(buf >= 0);
-	CHECK(offer_ffa(a, buf, 9, 0, 0) == 1);
-	CHECK(receive_ffa(b, 9, 0, VSOCK_SHMEM_KIND_SHARE, 4096, &in));
-	CHECK(write_u64(OPTEE_HOLD, in.handle));
-	printf("# OP-TEE took handle %#llx (yielding call with its argument in it)\n",
-	       (unsigned long long)in.handle);
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
+	CHECK(p != MAP_FAILED);
+	fill_salted(p, 4096, seed);
+	CHECK(offer_ffa(a, buf, 1, 0, 0) == 1);
+	CHECK(receive_ffa(b, 1, 0, VSOCK_SHMEM_KIND_SHARE, 4096, &in));
+
+	/* A shm one page larger than the region. */
+	CHECK(read_ffa_stats(&before));
+	fd = optee_register(in.handle, 8192, &id);
+	CHECK(fd >= 0);
+	CHECK(optee_sum(id, 0, 8192, &ret, &origin) == 0);
+	CHECK(ret != 0);
+	CHECK(optee_sum(id, 4096, 1, &ret, &origin) == 0);
+	CHECK(ret != 0);
+	/* The same handle twice at once: refused here, not by OP-TEE. */
+	errno = 0;
+	CHECK(optee_register(in.handle, 4096, &id) < 0 && errno == EBUSY);
+	close(fd);
+	d = calls_since(&before, "memref past the region");
+	CHECK(d.share == 0 && d.lend == 0 && d.reclaim == 0);
+	CHECK(check_salted(p, 4096, seed));
+
+	/* The region is still OP-TEE's to read. */
+	CHECK(optee_reads(&in));
+	CHECK(check_after_sum(p, 4096, seed, pattern_sum(4096, seed)));
+	fill_salted(p, 4096, seed);
+
+	/* Reclaimed: OP-TEE no longer knows the handle. */
+	CHECK(relinquish(a, b, 1));
+	CHECK(read_ffa_stats(&before));
+	fd = optee_register(in.handle, 4096, &id);
+	CHECK(fd >= 0);
+	CHECK(optee_sum(id, 0, 4096, &ret, &origin) == 0);
+	CHECK(ret != 0);
+	close(fd);
+	d = calls_since(&before, "reclaimed handle");
+	CHECK(d.share == 0 && d.lend == 0 && d.reclaim == 0);
+	CHECK(check_salted(p, 4096, seed));
+	munmap(p, 4096);
+	close(buf);
+	close(a);
+	close(b);
+	return true;
+}
+
+/*
+ * A TEE client that keeps the shm open after its call keeps OP-TEE
+ * holding the region: the lender's RECLAIM is refused (EBUSY), a
+ * relinquish quarantines the pages, and closing the shm
+ * (OPTEE_FFA_UNREGISTER_SHM) lets the retry take them back.
+ */
+static bool test_optee_holds(void)
+{
+	unsigned int seed = PORT_BASE + 33;
+	long long outstanding = stat_value("outstanding");
+	struct ffa_stats before, d;
+	uint32_t ret, origin;
+	struct vsock_shmem in;
+	int a, b, buf, fd, id;
+	uint8_t *p;
+
+	CHECK(optee_open());
+	CHECK(socket_pair(SOCK_SEQPACKET, PORT_BASE + 33, &a, &b));
+	buf = heap_alloc(MULTI_SIZE);
+	CHECK(buf >= 0);
+	p = mmap(NULL, MULTI_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
+	CHECK(p != MAP_FAILED);
+	fill_salted(p, MULTI_SIZE, seed);
+	CHECK(offer_ffa(a, buf, 1, 0, 0) == 1);
+	CHECK(receive_ffa(b, 1, 0, VSOCK_SHMEM_KIND_SHARE, MULTI_SIZE, &in));
+	fd = optee_register(in.handle, in.size, &id);
+	CHECK(fd >= 0);
+	CHECK(optee_sum(id, 0, in.size, &ret, &origin) == 0 && ret == 0);
+	CHECK(check_after_sum(p, MULTI_SIZE, seed,
+			      pattern_sum(MULTI_SIZE, seed)));
 
 	CHECK(read_ffa_stats(&before));
 	errno = 0;
-	CHECK(end_offer(a, VSOCK_SHMEM_SUBOP_RECLAIM, 9) < 0);
-	printf("# lender's RECLAIM while OP-TEE holds it: errno %d (%s)\n",
+	CHECK(end_offer(a, VSOCK_SHMEM_SUBOP_RECLAIM, 1) < 0);
+	printf("# lender's RECLAIM while a TEE client holds the shm: errno %d (%s)\n",
 	       errno, strerror(errno));
 	CHECK(errno == EBUSY);
 	d = calls_since(&before, "refused reclaim");
 	CHECK(d.reclaim == 1 && d.refused == 1 && d.quarantined == 0);
+
 	CHECK(stat_value("outstanding") == outstanding + 1);
 
 	CHECK(read_ffa_stats(&before));
-	CHECK(relinquish(a, b, 9));
+	CHECK(relinquish(a, b, 1));
 	d = calls_since(&before, "relinquish while held");
 	CHECK(d.reclaim == 1 && d.refused == 1 && d.quarantined == 1);
-	CHECK(d.quarantined_now == 1 && d.quarantined_pages == 1);
+	CHECK(d.quarantined_now == 1 &&
+	      d.quarantined_pages == MULTI_SIZE / 4096);
+	munmap(p, MULTI_SIZE);
 	close(buf);	/* the pages stay quarantined, never freed */
 
 	CHECK(read_ffa_stats(&before));
 	CHECK(write_u64(FFA_RETRY, 1));
 	d = calls_since(&before, "retry while held");
-	CHECK(d.released == 0 && d.quarantined_now == 1);
+	CHECK(d.refused == 1 && d.released == 0 && d.quarantined_now == 1);
 
-	CHECK(write_u64(OPTEE_UNHOLD, in.handle));
-	printf("# OP-TEE let go of handle %#llx (OPTEE_FFA_UNREGISTER_SHM)\n",
-	       (unsigned long long)in.handle);
+	close(fd);
+	printf("# OP-TEE: close shm fd %d: OPTEE_FFA_UNREGISTER_SHM handle %#llx\n",
+	       fd, (unsigned long long)in.handle);
 	CHECK(read_ffa_stats(&before));
 	CHECK(write_u64(FFA_RETRY, 1));
-	d = calls_since(&before, "retry after release");
+	d = calls_since(&before, "retry after close");
 	CHECK(d.reclaim == 1 && d.refused == 0 && d.released == 1);
 	CHECK(d.quarantined_now == 0 && d.quarantined_pages == 0);
 	CHECK(stat_value("outstanding") == outstanding);
@@ -410,9 +798,100 @@ static bool test_refused_reclaim(void)
 	return true;
 }
 
+struct invoke_job {
+	int id;
+	uint64_t size;
+	uint32_t ret, origin;
+	int rc;
+	volatile bool done;
+};
+
+static void *invoke_thread(void *arg)
+{
+	struct invoke_job *job = arg;
+
+	job->rc = optee_sum(job->id, 0, job->size, &job->ret, &job->origin);
+	job->done = true;
+	return NULL;
+}
+
+/*
+ * The lender's RECLAIM and the borrower's relinquish while the PTA sums
+ * 16 MiB in another thread: OP-TEE holds the region (the shm stays open
+ * from a first call, so this does not depend on the timing), the RECLAIM
+ * fails with EBUSY, the relinquish quarantines, the running call
+ * finishes with the right sum on the quarantined pages, and closing the
+ * shm lets the retry release them.
+ */
+static bool test_optee_reclaim_while_running(void)
+{
+	unsigned int seed = PORT_BASE + 34;
+	size_t size = 16 << 20;
+	struct ffa_stats before, d;
+	struct invoke_job job = { 0 };
+	uint32_t ret, origin;
+	struct vsock_shmem in;
+	bool running_at_reclaim, running_at_relinquish;
+	pthread_t thr;
+	uint8_t *p, sum1, sum2;
+	int a, b, buf, fd, id, err;
+
+	CHECK(optee_open());
+	CHECK(socket_pair(SOCK_SEQPACKET, PORT_BASE + 34, &a, &b));
+	buf = heap_alloc(size);
+	CHECK(buf >= 0);
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
+	CHECK(p != MAP_FAILED);
+	fill_salted(p, size, seed);
+	sum1 = pattern_sum(size, seed);
+	sum2 = sum1 - salted(0, size, seed) + sum1;
+	CHECK(offer_ffa(a, buf, 1, 0, 0) == 1);
+	CHECK(receive_ffa(b, 1, 0, VSOCK_SHMEM_KIND_SHARE, size, &in));
+	fd = optee_register(in.handle, in.size, &id);
+	CHECK(fd >= 0);
+	CHECK(optee_sum(id, 0, size, &ret, &origin) == 0 && ret == 0);
+	CHECK(p[0] == sum1);
+
+	job.id = id;
+	job.size = size;
+	CHECK(pthread_create(&thr, NULL, invoke_thread, &job) == 0);
+	usleep(20000);
+	CHECK(read_ffa_stats(&before));
+	errno = 0;
+	CHECK(end_offer(a, VSOCK_SHMEM_SUBOP_RECLAIM, 1) < 0);
+	err = errno;
+	running_at_reclaim = !job.done;
+	printf("# lender's RECLAIM %s the PTA summed 16 MiB: errno %d (%s)\n",
+	       running_at_reclaim ? "while" : "after", err, strerror(err));
+	CHECK(err == EBUSY);
+	CHECK(relinquish(a, b, 1));
+	running_at_relinquish = !job.done;
+	d = calls_since(&before, running_at_relinquish ?
+			"reclaim and relinquish while the PTA runs" :
+			"reclaim and relinquish (the PTA had finished)");
+	CHECK(d.reclaim == 2 && d.refused == 2 && d.quarantined == 1);
+	CHECK(pthread_join(thr, NULL) == 0);
+	printf("# the running call: ioctl %d, ret %#x origin %u; byte 0 %#x (expected %#x)\n",
+	       job.rc, job.ret, job.origin, p[0], sum2);
+	CHECK(job.rc == 0 && job.ret == 0);
+	CHECK(check_after_sum(p, size, seed, sum2));
+	munmap(p, size);
+	close(buf);	/* the pages stay quarantined, never freed */
+
+	close(fd);
+	CHECK(read_ffa_stats(&before));
+	CHECK(write_u64(FFA_RETRY, 1));
+	d = calls_since(&before, "retry after close");
+	CHECK(d.reclaim == 1 && d.refused == 0 && d.released == 1);
+	CHECK(d.quarantined_now == 0 && d.quarantined_pages == 0);
+	close(a);
+	close(b);
+	return true;
+}
+
 int main(void)
 {
-	printf("TAP version 13\n1..10\n");
+	printf("TAP version 13\n1..19\n");
 	report(test_caps(), "caps: loopback reports TYPE_FFA with SHARE, LEND, SEND_SECURE");
 	report(give_and_take_back(PORT_BASE + 1, "system", 4096,
 				  VSOCK_SHMEM_KIND_SHARE, 0),
@@ -430,6 +909,27 @@ int main(void)
 	report(test_lend_tag_refused(), "lend with tag 1: OP-TEE has no such protected memory, EINVAL, nothing lent");
 	report(test_lender_reclaims(), "lender's RECLAIM: MEM_RECLAIM, borrower told");
 	report(test_send_secure(), "SEND_SECURE: same handle, no second MEM_LEND, one MEM_RECLAIM");
-	report(test_refused_reclaim(), "OP-TEE holds it: RECLAIM EBUSY, quarantine, released after UNREGISTER_SHM");
+	report(optee_borrows(PORT_BASE + 20, "system", 4096,
+			     VSOCK_SHMEM_KIND_SHARE, 0),
+	       "OP-TEE reads a shared page: its sum at offset 0, seen by the lender while shared");
+	report(optee_borrows(PORT_BASE + 21, "system", MULTI_SIZE,
+			     VSOCK_SHMEM_KIND_SHARE, 0),
+	       "OP-TEE reads a shared buffer of several ranges: sum right");
+	report(optee_borrows(PORT_BASE + 22, "system", 16 << 20,
+			     VSOCK_SHMEM_KIND_SHARE, 0),
+	       "OP-TEE reads 16 MiB shared: sum right");
+	report(optee_borrows(PORT_BASE + 23, "lend", MULTI_SIZE,
+			     VSOCK_SHMEM_KIND_LEND, 0),
+	       "OP-TEE reads a lent buffer: lender faults, sum right after the reclaim");
+	report(optee_borrows(PORT_BASE + 24, "lend-nomap", MULTI_SIZE,
+			     VSOCK_SHMEM_KIND_LEND, 0),
+	       "OP-TEE reads a lend-nomap buffer");
+	report(optee_borrows(PORT_BASE + 25, "lend", MULTI_SIZE,
+			     VSOCK_SHMEM_KIND_LEND, VSOCK_SHMEM_F_CLEAR),
+	       "OP-TEE reads a buffer lent with CLEAR: zeroes after the reclaim");
+	report(test_optee_send_secure(), "SEND_SECURE: OP-TEE reads the same handle again, no second MEM_LEND");
+	report(test_optee_refuses(), "OP-TEE refuses a memref past the region and a reclaimed handle: error, nothing lost");
+	report(test_optee_reclaim_while_running(), "RECLAIM and relinquish while the PTA runs: EBUSY, quarantine, the call's sum right, released after close");
+	report(test_optee_holds(), "OP-TEE holds what a TEE client keeps open: RECLAIM EBUSY, quarantine, retry refused, released after close");
 	return failed ? 1 : 0;
 }
