@@ -78,7 +78,7 @@ for p in "${patches[@]}"; do
 	fi
 	for arch in "${arches[@]}"; do
 		arch_vars "$arch"
-		B=$KCACHE/build-prefix-$arch
+		B=$KCACHE/prefix-build-$arch	# not build-*: prepare.sh removes those
 		mkdir -p "$B"
 		configure "$arch" "$B"
 		log=$B/prefix-$n.log
