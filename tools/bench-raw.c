@@ -40,6 +40,27 @@ void raw_offer(int fd, int buf_fd, uint32_t type, uint64_t id)
 		die(-errno, "raw sendmsg");
 }
 
+/* The SCM_VSOCK_SHMEM message of a received @msg (the kernel sends at
+ * most one) into @d, closing the fd it may bring: the raw paths never
+ * keep one. Returns 1 if there was one, else 0.
+ */
+int raw_shmem_of(struct msghdr *msg, struct vsock_shmem *d)
+{
+	struct cmsghdr *c;
+
+	for (c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level != SOL_VSOCK ||
+		    c->cmsg_type != SCM_VSOCK_SHMEM ||
+		    c->cmsg_len < CMSG_LEN(sizeof(*d)))
+			continue;
+		memcpy(d, CMSG_DATA(c), sizeof(*d));
+		if (d->fd >= 0)
+			close(d->fd);
+		return 1;
+	}
+	return 0;
+}
+
 void raw_wait_relinquish(int fd, uint64_t id)
 {
 	union {
@@ -53,23 +74,13 @@ void raw_wait_relinquish(int fd, uint64_t id)
 		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
 				      .msg_control = ctl.buf,
 				      .msg_controllen = sizeof(ctl.buf) };
-		struct cmsghdr *c;
+		struct vsock_shmem d;
 
 		if (recvmsg(fd, &msg, MSG_CMSG_CLOEXEC) < 0)
 			die(-errno, "raw recvmsg");
-		for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-			struct vsock_shmem d;
-
-			if (c->cmsg_level != SOL_VSOCK ||
-			    c->cmsg_type != SCM_VSOCK_SHMEM ||
-			    c->cmsg_len < CMSG_LEN(sizeof(d)))
-				continue;
-			memcpy(&d, CMSG_DATA(c), sizeof(d));
-			if (d.fd >= 0)
-				close(d.fd);
-			if (d.subop == VSOCK_SHMEM_SUBOP_RELINQUISH && d.id == id)
-				return;
-		}
+		if (raw_shmem_of(&msg, &d) &&
+		    d.subop == VSOCK_SHMEM_SUBOP_RELINQUISH && d.id == id)
+			return;
 	}
 }
 

@@ -260,26 +260,13 @@ static uint64_t recv_handle(int fd, uint64_t *size)
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
 			      .msg_control = ctl.buf,
 			      .msg_controllen = sizeof(ctl.buf) };
-	struct cmsghdr *c;
 	struct vsock_shmem d;
 
-	if (recvmsg(fd, &msg, MSG_CMSG_CLOEXEC) < 0)
+	if (recvmsg(fd, &msg, MSG_CMSG_CLOEXEC) < 0 || !raw_shmem_of(&msg, &d) ||
+	    d.subop != VSOCK_SHMEM_SUBOP_OFFER || d.type != VSOCK_SHMEM_TYPE_FFA)
 		return 0;
-	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-		if (c->cmsg_level != SOL_VSOCK ||
-		    c->cmsg_type != SCM_VSOCK_SHMEM ||
-		    c->cmsg_len < CMSG_LEN(sizeof(d)))
-			continue;
-		memcpy(&d, CMSG_DATA(c), sizeof(d));
-		if (d.fd >= 0)
-			close(d.fd);
-		if (d.subop == VSOCK_SHMEM_SUBOP_OFFER &&
-		    d.type == VSOCK_SHMEM_TYPE_FFA) {
-			*size = d.size;
-			return d.handle;
-		}
-	}
-	return 0;
+	*size = d.size;
+	return d.handle;
 }
 
 /* PTA_INVOKE_TESTS_CMD_PARAMS over the whole region: OP-TEE's result. */

@@ -211,6 +211,9 @@ uint32_t raw_type(int fd);
 /* What a program without libvshmem writes: one cmsg, one sendmsg. */
 void raw_offer(int fd, int buf_fd, uint32_t type, uint64_t id);
 void raw_wait_relinquish(int fd, uint64_t id);
+struct msghdr;
+struct vsock_shmem;
+int raw_shmem_of(struct msghdr *msg, struct vsock_shmem *d);
 
 /* ------------------------------------------------------------------ */
 /* the suites, one file each                                           */
