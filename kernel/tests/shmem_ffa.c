@@ -283,6 +283,20 @@ static void fill_salted(uint8_t *p, size_t size, unsigned int seed)
 	p[size - 1] = salted(size - 1, size, seed);
 }
 
+/* A buffer of @size from @heap, mapped and filled with fill_salted(): its
+ * fd in *@buf and its mapping in *@p.
+ */
+static bool salted_buffer(const char *heap, size_t size, unsigned int seed,
+			  int *buf, uint8_t **p)
+{
+	*buf = heap_alloc_from(heap, size);
+	CHECK(*buf >= 0);
+	*p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, *buf, 0);
+	CHECK(*p != MAP_FAILED);
+	fill_salted(*p, size, seed);
+	return true;
+}
+
 static bool check_salted(const uint8_t *p, size_t size, unsigned int seed)
 {
 	for (size_t i = 0; i < size; i++)
@@ -630,11 +644,7 @@ static bool test_optee_send_secure(void)
 
 	CHECK(socket_pair(SOCK_SEQPACKET, PORT_BASE + 30, &a, &b));
 	CHECK(socket_pair(SOCK_SEQPACKET, PORT_BASE + 31, &c, &e));
-	buf = heap_alloc_from("lend", MULTI_SIZE);
-	CHECK(buf >= 0);
-	p = mmap(NULL, MULTI_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
-	CHECK(p != MAP_FAILED);
-	fill_salted(p, MULTI_SIZE, seed);
+	CHECK(salted_buffer("lend", MULTI_SIZE, seed, &buf, &p));
 	sum1 = pattern_sum(MULTI_SIZE, seed);
 	/* The second sum counts the first one in place of byte 0. */
 	sum2 = sum1 - salted(0, MULTI_SIZE, seed) + sum1;
@@ -681,11 +691,7 @@ static bool test_optee_refuses(void)
 
 	CHECK(optee_open());
 	CHECK(socket_pair(SOCK_SEQPACKET, PORT_BASE + 32, &a, &b));
-	buf = heap_alloc(4096);
-	CHECK(buf >= 0);
-	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
-	CHECK(p != MAP_FAILED);
-	fill_salted(p, 4096, seed);
+	CHECK(salted_buffer("system", 4096, seed, &buf, &p));
 	CHECK(offer_ffa(a, buf, 1, 0, 0) == 1);
 	CHECK(receive_ffa(b, 1, 0, VSOCK_SHMEM_KIND_SHARE, 4096, &in));
 
@@ -746,11 +752,7 @@ static bool test_optee_holds(void)
 
 	CHECK(optee_open());
 	CHECK(socket_pair(SOCK_SEQPACKET, PORT_BASE + 33, &a, &b));
-	buf = heap_alloc(MULTI_SIZE);
-	CHECK(buf >= 0);
-	p = mmap(NULL, MULTI_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
-	CHECK(p != MAP_FAILED);
-	fill_salted(p, MULTI_SIZE, seed);
+	CHECK(salted_buffer("system", MULTI_SIZE, seed, &buf, &p));
 	CHECK(offer_ffa(a, buf, 1, 0, 0) == 1);
 	CHECK(receive_ffa(b, 1, 0, VSOCK_SHMEM_KIND_SHARE, MULTI_SIZE, &in));
 	fd = optee_register(in.handle, in.size, &id);
@@ -838,11 +840,7 @@ static bool test_optee_reclaim_while_running(void)
 
 	CHECK(optee_open());
 	CHECK(socket_pair(SOCK_SEQPACKET, PORT_BASE + 34, &a, &b));
-	buf = heap_alloc(size);
-	CHECK(buf >= 0);
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
-	CHECK(p != MAP_FAILED);
-	fill_salted(p, size, seed);
+	CHECK(salted_buffer("system", size, seed, &buf, &p));
 	sum1 = pattern_sum(size, seed);
 	sum2 = sum1 - salted(0, size, seed) + sum1;
 	CHECK(offer_ffa(a, buf, 1, 0, 0) == 1);
