@@ -338,6 +338,23 @@ int cli_check_output(const char *opt, const char *path)
 	return 0;
 }
 
+bool cli_common_opt(int c, void (*usage)(FILE *f), const char *version)
+{
+	switch (c) {
+	case 'q':
+		quiet = true;
+		return true;
+	case 'h':
+		usage(stdout);
+		exit(EXIT_OK);
+	case 'V':
+		printf("%s (libvshmem %s)\n", prog, version);
+		exit(EXIT_OK);
+	default:
+		return false;
+	}
+}
+
 int cli_usage_error(void)
 {
 	fprintf(stderr, "Try '%s --help'.\n", prog);

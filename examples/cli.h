@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /*
  * Exit codes of all three tools (docs/vshmem-*.1, EXIT STATUS).
@@ -88,6 +89,13 @@ int cli_opt_port(const char *opt, const char *arg, unsigned int *ret);
  * (if it exists) writable and not a directory. Returns 0, or prints why
  * not and returns -1. Checked before any waiting. */
 int cli_check_output(const char *opt, const char *path);
+
+/*
+ * The options every tool has: -q (quiet), -h (usage(stdout), exit 0) and
+ * -V ("PROG (libvshmem VERSION)", exit 0). Returns true if c, a getopt
+ * result, was one of them.
+ */
+bool cli_common_opt(int c, void (*usage)(FILE *f), const char *version);
 
 /* The usage error epilogue: "Try 'PROG --help'." on stderr; EXIT_USAGE. */
 int cli_usage_error(void);

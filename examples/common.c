@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* Helpers shared by the tools: see common.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <linux/vm_sockets.h>
 
 #include <libvshmem/vshmem.h>
@@ -248,4 +250,43 @@ bool guarded_read(const volatile unsigned char *p, unsigned char *ret)
 	sigaction(SIGBUS, &old_bus, NULL);
 	sigaction(SIGSEGV, &old_segv, NULL);
 	return ok;
+}
+
+/* read() or write() all of size bytes, in pieces of at most 1 MiB; stops
+ * early at the end of a file being read. */
+static int copy_file(const char *path, int flags, unsigned char *p,
+		     uint64_t size)
+{
+	int fd = open(path, flags | O_CLOEXEC, 0644);
+	uint64_t done = 0;
+	int err = 0;
+
+	if (fd < 0)
+		return -errno;
+	while (done < size) {
+		size_t n = size - done > (1 << 20) ? (1 << 20) : size - done;
+		ssize_t r = flags == O_RDONLY ? read(fd, p + done, n) :
+						write(fd, p + done, n);
+
+		if (r <= 0) {
+			err = r < 0 ? -errno : 0;
+			break;
+		}
+		done += (uint64_t)r;
+	}
+	if (close(fd) < 0 && !err && flags != O_RDONLY)
+		err = -errno;
+	return err;
+}
+
+int copy_file_to_buf(const char *path, void *p, uint64_t size)
+{
+	return copy_file(path, O_RDONLY, p, size);
+}
+
+int copy_buf_to_file(const char *path, const void *p, uint64_t size)
+{
+	/* copy_file() only reads from p when it writes the file */
+	return copy_file(path, O_WRONLY | O_CREAT | O_TRUNC,
+			 (unsigned char *)p, size);
 }

@@ -44,6 +44,12 @@ uint64_t check_pattern(const void *p, uint64_t size, unsigned int seed);
 uint64_t checksum(const void *p, uint64_t size);
 bool all_zero(const void *p, uint64_t size);
 
+/* Copy size bytes from the file at path into p (a shorter file leaves
+ * the rest of p as it was), or from p into the file (created or
+ * truncated). 0 or a negative errno. */
+int copy_file_to_buf(const char *path, void *p, uint64_t size);
+int copy_buf_to_file(const char *path, const void *p, uint64_t size);
+
 /* Read one byte; false if that faults (SIGBUS/SIGSEGV): used to show that
  * a lent buffer is out of the lender's reach. */
 bool guarded_read(const volatile unsigned char *p, unsigned char *ret);

@@ -5,7 +5,6 @@
  * and give them back.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,17 +93,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'S':
 			o->sock_type = SOCK_STREAM;
 			break;
-		case 'q':
-			quiet = true;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(EXIT_OK);
-		case 'V':
-			printf("vshmem-accept (libvshmem %s)\n", vshmem_version());
-			exit(EXIT_OK);
 		default:
-			return -1;
+			if (!cli_common_opt(c, usage, vshmem_version()))
+				return -1;
 		}
 	}
 	if (optind < argc - 1)
@@ -115,28 +106,6 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	if (o->output && cli_check_output("--output", o->output) < 0)
 		return -1;
 	return 0;
-}
-
-static int write_file(const char *path, const void *p, uint64_t size)
-{
-	const unsigned char *b = p;
-	uint64_t done = 0;
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-	if (fd < 0)
-		return -errno;
-	while (done < size) {
-		ssize_t n = write(fd, b + done, size - done);
-
-		if (n < 0) {
-			int err = -errno;
-
-			close(fd);
-			return err;
-		}
-		done += (uint64_t)n;
-	}
-	return close(fd) < 0 ? -errno : 0;
 }
 
 /* Check one received buffer; returns an exit code. */
@@ -193,7 +162,7 @@ static int inspect(const struct opts *o, struct vshmem_incoming *in,
 			info("checksum verified (%llu bytes)", size);
 	}
 	if (ret == EXIT_OK && o->output) {
-		int err = write_file(o->output, p, size);
+		int err = copy_buf_to_file(o->output, p, size);
 
 		if (err < 0) {
 			error(err, "writing %s", o->output);

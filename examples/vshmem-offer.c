@@ -5,7 +5,6 @@
  * check that the lender's data is intact.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,17 +137,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'S':
 			o->sock_type = SOCK_STREAM;
 			break;
-		case 'q':
-			quiet = true;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(EXIT_OK);
-		case 'V':
-			printf("vshmem-offer (libvshmem %s)\n", vshmem_version());
-			exit(EXIT_OK);
 		default:
-			return -1;
+			if (!cli_common_opt(c, usage, vshmem_version()))
+				return -1;
 		}
 	}
 	if (optind == argc)
@@ -166,32 +157,6 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		if (!o->size)
 			return error(0, "bad --file '%s': the file is empty", o->file), -1;
 	}
-	return 0;
-}
-
-static int read_file(const char *path, void *p, uint64_t size)
-{
-	unsigned char *b = p;
-	uint64_t done = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	while (done < size) {
-		ssize_t n = read(fd, b + done, size - done > (1 << 20) ?
-				 (1 << 20) : size - done);
-
-		if (n < 0) {
-			int err = -errno;
-
-			close(fd);
-			return err;
-		}
-		if (n == 0)
-			break;	/* the rest stays zero */
-		done += (uint64_t)n;
-	}
-	close(fd);
 	return 0;
 }
 
@@ -232,7 +197,7 @@ static int make_buffer(const struct opts *o, struct lender *l)
 		return EXIT_ERROR;
 	}
 	if (o->file) {
-		ret = read_file(o->file, l->p, o->size);
+		ret = copy_file_to_buf(o->file, l->p, o->size);
 		if (ret < 0) {
 			error(ret, "reading --file %s", o->file);
 			return EXIT_ERROR;

@@ -235,12 +235,12 @@ static void parse_args(int argc, char **argv)
 			opt.serve_port = parse_uint("--serve", optarg, 0, port_max);
 			opt.serve = true;
 			break;
-		case 'q': opt.quiet = true; break;
-		case 'h': usage(stdout); exit(EXIT_OK);
-		case 'V': printf("vshmem-bench (libvshmem) %s\n", vshmem_version()); exit(EXIT_OK);
-		default: exit(cli_usage_error());
+		default:
+			if (!cli_common_opt(c, usage, vshmem_version()))
+				exit(cli_usage_error());
 		}
 	}
+	opt.quiet = quiet;	/* -q, read by cli_common_opt() */
 	if (optind < argc) {
 		error(0, "unexpected argument '%s'", argv[optind]);
 		exit(cli_usage_error());

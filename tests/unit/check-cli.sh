@@ -115,6 +115,9 @@ for t in "$offer" "$accept" "$bench"; do
 	run 10 "$t" --help
 	[ "$rc" = 0 ] && grep -q 'Exit status: 0' "$tmp/out" && grep -q 'KiB\|0x hex' "$tmp/out"
 	tap $? "$(basename "$t") --help: exit 0, the exit codes and the number syntax"
+	run 10 "$t" -q -V
+	grep -Eqx "$(basename "$t") \(libvshmem [0-9]+\.[0-9]+\.[0-9]+\)" "$tmp/out"
+	tap $? "$(basename "$t") -V: one version line in one format"
 done
 
 # ---- what the kernel has: exit 3 and a message that names the missing piece
