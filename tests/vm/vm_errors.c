@@ -164,9 +164,7 @@ static int err_eexist_duplicate_id(void)
 	CHECK(in = vt_recv_offer(p.borrower));
 	CHECK_EQ(vshmem_incoming_get_id(in), 42);
 	TRY(nothing_queued(p.borrower));
-	CHECK_EQ(vshmem_incoming_release(in), 0);
-	vshmem_incoming_close(in);
-	CHECK_EQ(vshmem_offer_wait_release(o1, 10000), 0);
+	TRY(vt_give_back(in, o1));
 	CHECK_EQ(vt_offer(p.lender, b2, 42, 0, &o3), 0);	/* free again */
 	CHECK_EQ(vshmem_offer_reclaim(o3), 0);
 	vshmem_offer_free(o1);
@@ -229,9 +227,7 @@ static int err_ebusy_already_lent(void)
 	TRY(nothing_queued(q.borrower));
 	CHECK_EQ(vt_stat("outstanding"), out0 + 1);
 	CHECK(in = vt_recv_offer(p.borrower));
-	CHECK_EQ(vshmem_incoming_release(in), 0);
-	vshmem_incoming_close(in);
-	CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
+	TRY(vt_give_back(in, o));
 	vshmem_offer_free(o);
 	/* back: lendable again, through the other object too */
 	CHECK_EQ(vshmem_offer_send(q.lender, imp, NULL, &o2), 0);

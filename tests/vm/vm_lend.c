@@ -124,9 +124,7 @@ static int lend_again_after_return(void)
 		CHECK(in = vt_recv_offer(p.borrower));
 		CHECK(bp = vt_map(vshmem_incoming_get_buf(in), VSHMEM_ACCESS_READ));
 		TRY(vt_check(bp, SZ, 100 + i));
-		CHECK_EQ(vshmem_incoming_release(in), 0);
-		vshmem_incoming_close(in);
-		CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
+		TRY(vt_give_back(in, o));
 		vshmem_offer_free(o);
 		CHECK_EQ(vt_read_sig(lp), 0);
 	}
@@ -179,9 +177,7 @@ static int lend_nomap_round_trip(void)
 	TRY(vt_check_zero(bp, SZ));	/* a fresh heap buffer is zeroed */
 	vt_fill(bp, SZ, 5);
 	TRY(vt_check(bp, SZ, 5));
-	CHECK_EQ(vshmem_incoming_release(in), 0);
-	vshmem_incoming_close(in);
-	CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
+	TRY(vt_give_back(in, o));
 	vshmem_offer_free(o);
 	CHECK_EQ(vshmem_buf_map(buf, VSHMEM_ACCESS_READ, &m), -EPERM);
 
@@ -190,9 +186,7 @@ static int lend_nomap_round_trip(void)
 	CHECK(in = vt_recv_offer(p.borrower));
 	CHECK(bp = vt_map(vshmem_incoming_get_buf(in), VSHMEM_ACCESS_READ));
 	TRY(vt_check_zero(bp, SZ));
-	CHECK_EQ(vshmem_incoming_release(in), 0);
-	vshmem_incoming_close(in);
-	CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
+	TRY(vt_give_back(in, o));
 	vshmem_offer_free(o);
 	vshmem_buf_close(buf);
 	vt_pair_close(&p);
@@ -222,9 +216,7 @@ static int lend_kind_matches_heap(void)
 		CHECK_EQ(vshmem_offer_send(p.lender, buf, NULL, &o), 0);
 		CHECK(in = vt_recv_offer(p.borrower));
 		CHECK_EQ(vshmem_incoming_get_kind(in), VSHMEM_KIND_LEND);
-		CHECK_EQ(vshmem_incoming_release(in), 0);
-		vshmem_incoming_close(in);
-		CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
+		TRY(vt_give_back(in, o));
 		vshmem_offer_free(o);
 		vshmem_buf_close(buf);
 	}
@@ -251,9 +243,7 @@ static int lend_kind_is_the_kernels(void)
 	CHECK_EQ(vt_read_sig(lp), SIGBUS);
 	CHECK(in = vt_recv_offer(p.borrower));
 	CHECK_EQ(vshmem_incoming_get_kind(in), VSHMEM_KIND_LEND);
-	CHECK_EQ(vshmem_incoming_release(in), 0);
-	vshmem_incoming_close(in);
-	CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
+	TRY(vt_give_back(in, o));
 	CHECK_EQ(vt_read_sig(lp), 0);
 	vshmem_offer_free(o);
 	vshmem_buf_close(imp);
@@ -265,69 +255,15 @@ static int lend_kind_is_the_kernels(void)
 /* READONLY lend: the borrower may read only. */
 static int lend_readonly(void)
 {
-	struct vshmem_offer *o = NULL;
-	struct vshmem_incoming *in;
-	struct vshmem_buf *buf, *rb;
-	struct vt_pair p;
-	void *lp, *bp = NULL;
-
-	PAIR(&p, SOCK_SEQPACKET);
-	CHECK(buf = vt_alloc("lend", SZ));
-	CHECK(lp = vt_map(buf, VSHMEM_ACCESS_RW));
-	vt_fill(lp, SZ, 7);
-	CHECK_EQ(vt_offer(p.lender, buf, 0, VSHMEM_OFFER_F_READONLY, &o), 0);
-	CHECK(in = vt_recv_offer(p.borrower));
-	CHECK(rb = vshmem_incoming_get_buf(in));
-	CHECK(vshmem_buf_map(rb, VSHMEM_ACCESS_RW, &bp) < 0);
-	CHECK(bp = vt_map(rb, VSHMEM_ACCESS_READ));
-	TRY(vt_check(bp, SZ, 7));
-	CHECK(vt_write_sig(bp) != 0);
-	CHECK_EQ(vshmem_incoming_release(in), 0);
-	vshmem_incoming_close(in);
-	CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
-	TRY(vt_check(lp, SZ, 7));
-	vshmem_offer_free(o);
-	vshmem_buf_close(buf);
-	vt_pair_close(&p);
-	return 0;
+	return vt_readonly_round_trip("lend", 7);
 }
 
 /* Two processes: the borrower is a child; the lender faults while the
  * child holds the buffer and reads the child's writes afterwards. */
-struct borrower_arg {
-	int type;
-	unsigned int port;
-};
-
-static int borrower_proc(void *arg, int fd)
-{
-	struct borrower_arg *a = arg;
-	VSHMEM_OPTS(vshmem_channel_opts, co, .sock_type = a->type);
-	struct vshmem_channel *l = NULL, *ch = NULL;
-	struct vshmem_incoming *in;
-	void *bp;
-
-	CHECK_EQ(vshmem_channel_listen(VMADDR_CID_ANY, a->port, &co, &l), 0);
-	TRY(vt_send_byte(fd, 'L'));
-	CHECK_EQ(vshmem_channel_accept(l, &ch), 0);
-	CHECK(in = vt_recv_offer(ch));
-	CHECK_EQ(vshmem_incoming_get_kind(in), VSHMEM_KIND_LEND);
-	CHECK(bp = vt_map(vshmem_incoming_get_buf(in), VSHMEM_ACCESS_RW));
-	TRY(vt_check(bp, SZ, 61));
-	vt_fill(bp, SZ, 62);
-	TRY(vt_send_byte(fd, 'H'));	/* holding it */
-	TRY(vt_wait_byte(fd, 'C', 30));
-	CHECK_EQ(vshmem_incoming_release(in), 0);
-	vshmem_incoming_close(in);
-	vshmem_channel_close(ch);
-	vshmem_channel_close(l);
-	return 0;
-}
-
 static int lend_two_process(int type)
 {
-	VSHMEM_OPTS(vshmem_channel_opts, co, .sock_type = type);
-	struct borrower_arg a = { .type = type, .port = vt_port() };
+	struct vt_borrower_arg a = { .type = type, .size = SZ,
+				     .kind = VSHMEM_KIND_LEND, .seed = 61 };
 	struct vshmem_channel *ch = NULL;
 	struct vshmem_offer *o = NULL;
 	struct vt_child c = { -1, -1 };
@@ -337,11 +273,7 @@ static int lend_two_process(int type)
 	CHECK(buf = vt_alloc("lend", SZ));
 	CHECK(lp = vt_map(buf, VSHMEM_ACCESS_RW));
 	vt_fill(lp, SZ, 61);
-	CHECK_EQ(vt_spawn(&c, borrower_proc, &a), 0);
-	TRY(vt_wait_byte(c.fd, 'L', 30));
-	CHECK_EQ(vshmem_channel_connect(VMADDR_CID_LOCAL, a.port, &co, &ch), 0);
-	CHECK_EQ(vshmem_offer_send(ch, buf, NULL, &o), 0);
-	TRY(vt_wait_byte(c.fd, 'H', 30));
+	TRY(vt_offer_to_child(&c, &a, buf, &ch, &o));
 	CHECK_EQ(vt_read_sig(lp), SIGBUS);
 	TRY(vt_send_byte(c.fd, 'C'));
 	CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
@@ -383,9 +315,7 @@ static int lend_large(void)
 	CHECK_EQ(vshmem_incoming_get_size(in), sz);
 	CHECK(bp = vt_map(vshmem_incoming_get_buf(in), VSHMEM_ACCESS_READ));
 	TRY(vt_check(bp, sz, 71));
-	CHECK_EQ(vshmem_incoming_release(in), 0);
-	vshmem_incoming_close(in);
-	CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
+	TRY(vt_give_back(in, o));
 	TRY(vt_check(lp, sz, 71));
 	vshmem_offer_free(o);
 	vshmem_buf_close(buf);

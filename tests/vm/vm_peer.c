@@ -23,35 +23,13 @@ struct child_arg {
 	unsigned int seed;
 };
 
-/* A borrower that takes one offer, maps it, checks it, dirties it and
- * then waits to be killed. */
-static int holding_borrower(void *arg, int fd)
-{
-	struct child_arg *a = arg;
-	VSHMEM_OPTS(vshmem_channel_opts, co, .sock_type = a->type);
-	struct vshmem_channel *l = NULL, *ch = NULL;
-	struct vshmem_incoming *in;
-	void *bp;
-
-	CHECK_EQ(vshmem_channel_listen(VMADDR_CID_ANY, a->port, &co, &l), 0);
-	TRY(vt_send_byte(fd, 'L'));
-	CHECK_EQ(vshmem_channel_accept(l, &ch), 0);
-	CHECK(in = vt_recv_offer(ch));
-	CHECK(bp = vt_map(vshmem_incoming_get_buf(in), VSHMEM_ACCESS_RW));
-	TRY(vt_check(bp, SZ, a->seed));
-	vt_fill(bp, SZ, a->seed + 1);
-	TRY(vt_send_byte(fd, 'H'));
-	for (;;)
-		pause();
-}
-
 /* One round: offer a buffer to a child borrower, kill it while it holds
  * the buffer, and get the buffer back through the API. */
 static int kill_borrower_round(const char *heap, int type, unsigned int seed,
 			       bool check_fds)
 {
-	VSHMEM_OPTS(vshmem_channel_opts, co, .sock_type = type);
-	struct child_arg a = { .type = type, .port = vt_port(), .seed = seed };
+	struct vt_borrower_arg a = { .type = type, .size = SZ, .seed = seed,
+				     .hold_until_killed = true };
 	struct vshmem_channel *ch = NULL;
 	struct vshmem_offer *o = NULL;
 	struct vt_child c = { -1, -1 };
@@ -63,11 +41,7 @@ static int kill_borrower_round(const char *heap, int type, unsigned int seed,
 	CHECK(buf = vt_alloc(heap, SZ));
 	CHECK(lp = vt_map(buf, VSHMEM_ACCESS_RW));
 	vt_fill(lp, SZ, seed);
-	CHECK_EQ(vt_spawn(&c, holding_borrower, &a), 0);
-	TRY(vt_wait_byte(c.fd, 'L', 30));
-	CHECK_EQ(vshmem_channel_connect(VMADDR_CID_LOCAL, a.port, &co, &ch), 0);
-	CHECK_EQ(vshmem_offer_send(ch, buf, NULL, &o), 0);
-	TRY(vt_wait_byte(c.fd, 'H', 30));
+	TRY(vt_offer_to_child(&c, &a, buf, &ch, &o));
 	if (lend)
 		CHECK_EQ(vt_read_sig(lp), SIGBUS);
 

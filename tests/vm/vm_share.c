@@ -60,41 +60,12 @@ static int share_round_trip_stream(void)
 	return share_round_trip(SOCK_STREAM);
 }
 
-/* Two processes: the borrower is a child with its own channel. */
-struct borrower_arg {
-	int type;
-	unsigned int port;
-};
-
-static int borrower_proc(void *arg, int fd)
-{
-	struct borrower_arg *a = arg;
-	VSHMEM_OPTS(vshmem_channel_opts, co, .sock_type = a->type);
-	struct vshmem_channel *l = NULL, *ch = NULL;
-	struct vshmem_incoming *in;
-	void *bp;
-
-	CHECK_EQ(vshmem_channel_listen(VMADDR_CID_ANY, a->port, &co, &l), 0);
-	TRY(vt_send_byte(fd, 'L'));
-	CHECK_EQ(vshmem_channel_accept(l, &ch), 0);
-	CHECK(in = vt_recv_offer(ch));
-	CHECK_EQ(vshmem_incoming_get_kind(in), VSHMEM_KIND_SHARE);
-	CHECK(bp = vt_map(vshmem_incoming_get_buf(in), VSHMEM_ACCESS_RW));
-	TRY(vt_check(bp, SZ, 11));
-	vt_fill(bp, SZ, 12);
-	TRY(vt_send_byte(fd, 'W'));	/* wrote: the lender checks now */
-	TRY(vt_wait_byte(fd, 'C', 30));
-	CHECK_EQ(vshmem_incoming_release(in), 0);
-	vshmem_incoming_close(in);
-	vshmem_channel_close(ch);
-	vshmem_channel_close(l);
-	return 0;
-}
-
+/* Two processes: the borrower is a child with its own channel; the
+ * lender sees its writes while it holds the buffer. */
 static int share_two_process(int type)
 {
-	VSHMEM_OPTS(vshmem_channel_opts, co, .sock_type = type);
-	struct borrower_arg a = { .type = type, .port = vt_port() };
+	struct vt_borrower_arg a = { .type = type, .size = SZ,
+				     .kind = VSHMEM_KIND_SHARE, .seed = 11 };
 	struct vshmem_channel *ch = NULL;
 	struct vshmem_offer *o = NULL;
 	struct vshmem_buf *buf;
@@ -104,11 +75,7 @@ static int share_two_process(int type)
 	CHECK(buf = vt_alloc("system", SZ));
 	CHECK(lp = vt_map(buf, VSHMEM_ACCESS_RW));
 	vt_fill(lp, SZ, 11);
-	CHECK_EQ(vt_spawn(&c, borrower_proc, &a), 0);
-	TRY(vt_wait_byte(c.fd, 'L', 30));
-	CHECK_EQ(vshmem_channel_connect(VMADDR_CID_LOCAL, a.port, &co, &ch), 0);
-	CHECK_EQ(vshmem_offer_send(ch, buf, NULL, &o), 0);
-	TRY(vt_wait_byte(c.fd, 'W', 30));
+	TRY(vt_offer_to_child(&c, &a, buf, &ch, &o));
 	TRY(vt_check(lp, SZ, 12));	/* the other process's writes */
 	TRY(vt_send_byte(c.fd, 'C'));
 	CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
@@ -152,9 +119,7 @@ static int share_kind_matches_heap(void)
 	CHECK_EQ(vshmem_incoming_get_kind(in), VSHMEM_KIND_SHARE);
 	CHECK_EQ(vshmem_incoming_get_type(in), VSHMEM_TYPE_LOCAL);
 	CHECK_EQ(vshmem_buf_get_kind(vshmem_incoming_get_buf(in)), VSHMEM_KIND_SHARE);
-	CHECK_EQ(vshmem_incoming_release(in), 0);
-	vshmem_incoming_close(in);
-	CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
+	TRY(vt_give_back(in, o));
 	vshmem_offer_free(o);
 	vshmem_buf_close(buf);
 	vt_pair_close(&p);
@@ -183,9 +148,7 @@ static int share_metadata(void)
 	CHECK_EQ(vshmem_buf_get_size(vshmem_incoming_get_buf(in)), 4 * 4096);
 	CHECK_EQ(vshmem_incoming_get_handle(in), 0);
 	CHECK_EQ(vshmem_incoming_get_flags(in), 0);
-	CHECK_EQ(vshmem_incoming_release(in), 0);
-	vshmem_incoming_close(in);
-	CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
+	TRY(vt_give_back(in, o));
 	vshmem_offer_free(o);
 	vshmem_buf_close(buf);
 	vt_pair_close(&p);
@@ -234,9 +197,7 @@ static int share_inline_data(int type)
 	CHECK_EQ(vshmem_channel_recv(p.borrower, rx, sizeof(rx), 10000, NULL, &in), 0);
 	CHECK(in);
 	CHECK_EQ(vshmem_incoming_get_id(in), vshmem_offer_get_id(o2));
-	CHECK_EQ(vshmem_incoming_release(in), 0);
-	vshmem_incoming_close(in);
-	CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
+	TRY(vt_give_back(in, o));
 	CHECK_EQ(vshmem_offer_wait_release(o2, 10000), 0);
 	vshmem_offer_free(o);
 	vshmem_offer_free(o2);
@@ -259,32 +220,7 @@ static int share_inline_data_stream(void)
 /* READONLY: the borrower can read, not map for writing. */
 static int share_readonly(void)
 {
-	struct vshmem_offer *o = NULL;
-	struct vshmem_incoming *in;
-	struct vshmem_buf *buf, *rb;
-	struct vt_pair p;
-	void *lp, *bp = NULL;
-
-	PAIR(&p, SOCK_SEQPACKET);
-	CHECK(buf = vt_alloc("system", SZ));
-	CHECK(lp = vt_map(buf, VSHMEM_ACCESS_RW));
-	vt_fill(lp, SZ, 21);
-	CHECK_EQ(vt_offer(p.lender, buf, 0, VSHMEM_OFFER_F_READONLY, &o), 0);
-	CHECK(in = vt_recv_offer(p.borrower));
-	CHECK_EQ(vshmem_incoming_get_flags(in), VSHMEM_OFFER_F_READONLY);
-	CHECK(rb = vshmem_incoming_get_buf(in));
-	CHECK(vshmem_buf_map(rb, VSHMEM_ACCESS_RW, &bp) < 0);
-	CHECK(bp = vt_map(rb, VSHMEM_ACCESS_READ));
-	TRY(vt_check(bp, SZ, 21));
-	CHECK(vt_write_sig(bp) != 0);	/* a read-only mapping */
-	CHECK_EQ(vshmem_incoming_release(in), 0);
-	vshmem_incoming_close(in);
-	CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
-	TRY(vt_check(lp, SZ, 21));
-	vshmem_offer_free(o);
-	vshmem_buf_close(buf);
-	vt_pair_close(&p);
-	return 0;
+	return vt_readonly_round_trip("system", 21);
 }
 
 /* The lender takes a SHARE back: the borrower's mapping faults at once
@@ -339,9 +275,7 @@ static int share_clear(void)
 	CHECK(bp = vt_map(vshmem_incoming_get_buf(in), VSHMEM_ACCESS_RW));
 	TRY(vt_check(bp, SZ, 41));
 	vt_fill(bp, SZ, 42);
-	CHECK_EQ(vshmem_incoming_release(in), 0);
-	vshmem_incoming_close(in);
-	CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
+	TRY(vt_give_back(in, o));
 	TRY(vt_check_zero(lp, SZ));
 	vshmem_offer_free(o);
 	vshmem_buf_close(buf);

@@ -520,4 +520,109 @@ static inline struct vshmem_incoming *vt_recv_offer(struct vshmem_channel *ch)
 	return ret < 0 ? NULL : in;
 }
 
+/* ---- flows shared by the suites -------------------------------------- */
+
+/* The borrower gives the offer back (release, close) and the lender sees
+ * it come back. */
+static inline int vt_give_back(struct vshmem_incoming *in,
+			       struct vshmem_offer *o)
+{
+	CHECK_EQ(vshmem_incoming_release(in), 0);
+	vshmem_incoming_close(in);
+	CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
+	return 0;
+}
+
+/*
+ * A borrower in another process (vt_offer_to_child() starts it): listens
+ * on port, says 'L', takes one offer of size bytes (of kind, unless 0),
+ * checks seed, writes seed + 1 and says 'H' (holding it). Then it waits
+ * for 'C' and releases the buffer, or, with hold_until_killed, waits to
+ * be killed.
+ */
+struct vt_borrower_arg {
+	int type;
+	unsigned int port;
+	size_t size;
+	unsigned int kind, seed;
+	bool hold_until_killed;
+};
+
+static inline int vt_borrower_child(void *arg, int fd)
+{
+	struct vt_borrower_arg *a = arg;
+	VSHMEM_OPTS(vshmem_channel_opts, co, .sock_type = a->type);
+	struct vshmem_channel *l = NULL, *ch = NULL;
+	struct vshmem_incoming *in;
+	void *bp;
+
+	CHECK_EQ(vshmem_channel_listen(VMADDR_CID_ANY, a->port, &co, &l), 0);
+	TRY(vt_send_byte(fd, 'L'));
+	CHECK_EQ(vshmem_channel_accept(l, &ch), 0);
+	CHECK(in = vt_recv_offer(ch));
+	if (a->kind)
+		CHECK_EQ(vshmem_incoming_get_kind(in), a->kind);
+	CHECK(bp = vt_map(vshmem_incoming_get_buf(in), VSHMEM_ACCESS_RW));
+	TRY(vt_check(bp, a->size, a->seed));
+	vt_fill(bp, a->size, a->seed + 1);
+	TRY(vt_send_byte(fd, 'H'));
+	while (a->hold_until_killed)
+		pause();
+	TRY(vt_wait_byte(fd, 'C', 30));
+	CHECK_EQ(vshmem_incoming_release(in), 0);
+	vshmem_incoming_close(in);
+	vshmem_channel_close(ch);
+	vshmem_channel_close(l);
+	return 0;
+}
+
+/* Starts that borrower (a->port: a fresh one), connects to it on a new
+ * channel *ch, offers buf and returns once the borrower holds it. */
+static inline int vt_offer_to_child(struct vt_child *c,
+				    struct vt_borrower_arg *a,
+				    struct vshmem_buf *buf,
+				    struct vshmem_channel **ch,
+				    struct vshmem_offer **o)
+{
+	VSHMEM_OPTS(vshmem_channel_opts, co, .sock_type = a->type);
+
+	a->port = vt_port();
+	CHECK_EQ(vt_spawn(c, vt_borrower_child, a), 0);
+	TRY(vt_wait_byte(c->fd, 'L', 30));
+	CHECK_EQ(vshmem_channel_connect(VMADDR_CID_LOCAL, a->port, &co, ch), 0);
+	CHECK_EQ(vshmem_offer_send(*ch, buf, NULL, o), 0);
+	TRY(vt_wait_byte(c->fd, 'H', 30));
+	return 0;
+}
+
+/* A READONLY offer from heap: the borrower may map it for reading only,
+ * and the lender's data is intact afterwards. */
+static inline int vt_readonly_round_trip(const char *heap, unsigned int seed)
+{
+	struct vshmem_offer *o = NULL;
+	struct vshmem_incoming *in;
+	struct vshmem_buf *buf, *rb;
+	struct vt_pair p;
+	void *lp, *bp = NULL;
+
+	PAIR(&p, SOCK_SEQPACKET);
+	CHECK(buf = vt_alloc(heap, MiB));
+	CHECK(lp = vt_map(buf, VSHMEM_ACCESS_RW));
+	vt_fill(lp, MiB, seed);
+	CHECK_EQ(vt_offer(p.lender, buf, 0, VSHMEM_OFFER_F_READONLY, &o), 0);
+	CHECK(in = vt_recv_offer(p.borrower));
+	CHECK_EQ(vshmem_incoming_get_flags(in), VSHMEM_OFFER_F_READONLY);
+	CHECK(rb = vshmem_incoming_get_buf(in));
+	CHECK(vshmem_buf_map(rb, VSHMEM_ACCESS_RW, &bp) < 0);
+	CHECK(bp = vt_map(rb, VSHMEM_ACCESS_READ));
+	TRY(vt_check(bp, MiB, seed));
+	CHECK(vt_write_sig(bp) != 0);	/* a read-only mapping */
+	TRY(vt_give_back(in, o));
+	TRY(vt_check(lp, MiB, seed));
+	vshmem_offer_free(o);
+	vshmem_buf_close(buf);
+	vt_pair_close(&p);
+	return 0;
+}
+
 #endif /* VSHMEM_VMTEST_H */
