@@ -569,38 +569,42 @@ static int id_someone_elses(void)
 	return raw_meter_check(&m);
 }
 
-static int release_twice(void)
+/* One side ends an offer twice (the borrower relinquishes, or the lender
+ * reclaims): the second time finds nothing, the other side is told once,
+ * and its own late end finds nothing either. */
+static int end_twice(const char *heap, uint64_t id, bool by_lender)
 {
+	const uint32_t subop = by_lender ? VSOCK_SHMEM_SUBOP_RECLAIM :
+					   VSOCK_SHMEM_SUBOP_RELINQUISH;
+	const uint32_t other_subop = by_lender ? VSOCK_SHMEM_SUBOP_RELINQUISH :
+						 VSOCK_SHMEM_SUBOP_RECLAIM;
 	struct raw_meter m;
 	struct live l;
+	int ender, other;
 
 	TRY(raw_meter_start(&m));
-	TRY(live_open(&l, "system", 9));
-	CHECK_EQ(raw_end(l.p.borrower, VSOCK_SHMEM_SUBOP_RELINQUISH, 9), 0);
-	CHECK_EQ(raw_end(l.p.borrower, VSOCK_SHMEM_SUBOP_RELINQUISH, 9), -ENOENT);
-	CHECK_EQ(raw_expect(l.p.lender, VSOCK_SHMEM_SUBOP_RELINQUISH, 9), 0);
-	TRY(raw_nothing_queued(l.p.lender));
-	/* too late for the lender to reclaim it */
-	CHECK_EQ(raw_end(l.p.lender, VSOCK_SHMEM_SUBOP_RECLAIM, 9), -ENOENT);
+	TRY(live_open(&l, heap, id));
+	ender = by_lender ? l.p.lender : l.p.borrower;
+	other = by_lender ? l.p.borrower : l.p.lender;
+	CHECK_EQ(raw_end(ender, subop, id), 0);
+	CHECK_EQ(raw_end(ender, subop, id), -ENOENT);
+	CHECK_EQ(raw_expect(other, subop, id), 0);
+	TRY(raw_nothing_queued(other));
+	/* too late for the other side */
+	CHECK_EQ(raw_end(other, other_subop, id), -ENOENT);
+	TRY(raw_nothing_queued(ender));
 	live_close(&l);
 	return raw_meter_check(&m);
 }
 
+static int release_twice(void)
+{
+	return end_twice("system", 9, false);
+}
+
 static int reclaim_twice(void)
 {
-	struct raw_meter m;
-	struct live l;
-
-	TRY(raw_meter_start(&m));
-	TRY(live_open(&l, "lend", 10));
-	CHECK_EQ(raw_end(l.p.lender, VSOCK_SHMEM_SUBOP_RECLAIM, 10), 0);
-	CHECK_EQ(raw_end(l.p.lender, VSOCK_SHMEM_SUBOP_RECLAIM, 10), -ENOENT);
-	CHECK_EQ(raw_expect(l.p.borrower, VSOCK_SHMEM_SUBOP_RECLAIM, 10), 0);
-	/* the borrower's late relinquish finds nothing */
-	CHECK_EQ(raw_end(l.p.borrower, VSOCK_SHMEM_SUBOP_RELINQUISH, 10), -ENOENT);
-	TRY(raw_nothing_queued(l.p.lender));
-	live_close(&l);
-	return raw_meter_check(&m);
+	return end_twice("lend", 10, true);
 }
 
 /* Reclaim before the borrower has even read the offer: the offer
@@ -711,36 +715,29 @@ static int offer_shut_down(void)
 static int offer_data_efault(void)
 {
 	struct vsock_shmem d;
-	struct raw_meter m;
-	struct raw_pair p;
+	struct raw_case tc;
 	union raw_ctl c;
 	ssize_t plain;
 	size_t len;
-	int fd;
 
-	TRY(raw_meter_start(&m));
-	fd = raw_alloc("lend", SZ);
-	CHECK(fd >= 0);
-	RAW_PAIR(&p, SOCK_SEQPACKET);
-	plain = raw_sendmsg(p.lender, NULL, 0, (void *)8, 100, 0);
+	TRY(raw_case_open(&tc, "lend", SZ, SOCK_SEQPACKET));
+	plain = raw_sendmsg(tc.p.lender, NULL, 0, (void *)8, 100, 0);
 	CHECK(plain < 0);
-	d = raw_desc(VSOCK_SHMEM_SUBOP_OFFER, fd, 3, 0);
+	d = raw_desc(VSOCK_SHMEM_SUBOP_OFFER, tc.buf, 3, 0);
 	memset(&c, 0, sizeof(c));
 	len = put_cmsg(&c, 0, SOL_VSOCK, SCM_VSOCK_SHMEM, &d, sizeof(d),
 		       CMSG_LEN(sizeof(d)));
-	CHECK_EQ(raw_sendmsg(p.lender, &c, len, (void *)8, 100, 0), plain);
-	TRY(vt_wait_outstanding(m.outstanding));
-	TRY(raw_nothing_queued(p.borrower));
+	CHECK_EQ(raw_sendmsg(tc.p.lender, &c, len, (void *)8, 100, 0), plain);
+	TRY(vt_wait_outstanding(tc.m.outstanding));
+	TRY(raw_nothing_queued(tc.p.borrower));
 	{
-		void *lp = mmap(NULL, SZ, PROT_READ, MAP_SHARED, fd, 0);
+		void *lp = mmap(NULL, SZ, PROT_READ, MAP_SHARED, tc.buf, 0);
 
 		CHECK(lp != MAP_FAILED);	/* lent no longer */
 		CHECK_EQ(vt_read_sig(lp), 0);
 		munmap(lp, SZ);
 	}
-	raw_pair_close(&p);
-	close(fd);
-	return raw_meter_check(&m);
+	return raw_case_close(&tc);
 }
 
 /* The socket's send buffer is full and the offer is non-blocking: EAGAIN,
@@ -749,32 +746,26 @@ static int offer_eagain(void)
 {
 	static char junk[64 * 1024];	/* fills the peer's 256 KiB of credit */
 	struct vsock_shmem d;
-	struct raw_meter m;
-	struct raw_pair p;
+	struct raw_case tc;
 	union raw_ctl c;
 	size_t len;
 	ssize_t n;
-	int fd, i;
+	int i;
 
-	TRY(raw_meter_start(&m));
-	fd = raw_alloc("lend", SZ);
-	CHECK(fd >= 0);
-	RAW_PAIR(&p, SOCK_STREAM);
+	TRY(raw_case_open(&tc, "lend", SZ, SOCK_STREAM));
 	for (i = 0; i < 1000; i++) {
-		n = send(p.lender, junk, sizeof(junk), MSG_DONTWAIT | MSG_NOSIGNAL);
+		n = send(tc.p.lender, junk, sizeof(junk), MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n < 0)
 			break;
 	}
 	CHECK_EQ(errno, EAGAIN);
-	d = raw_desc(VSOCK_SHMEM_SUBOP_OFFER, fd, 4, 0);
+	d = raw_desc(VSOCK_SHMEM_SUBOP_OFFER, tc.buf, 4, 0);
 	memset(&c, 0, sizeof(c));
 	len = put_cmsg(&c, 0, SOL_VSOCK, SCM_VSOCK_SHMEM, &d, sizeof(d),
 		       CMSG_LEN(sizeof(d)));
-	CHECK_EQ(raw_sendmsg(p.lender, &c, len, "x", 1, MSG_DONTWAIT), -EAGAIN);
-	TRY(vt_wait_outstanding(m.outstanding));
-	raw_pair_close(&p);
-	close(fd);
-	return raw_meter_check(&m);
+	CHECK_EQ(raw_sendmsg(tc.p.lender, &c, len, "x", 1, MSG_DONTWAIT), -EAGAIN);
+	TRY(vt_wait_outstanding(tc.m.outstanding));
+	return raw_case_close(&tc);
 }
 
 /* ---- buffers mapped elsewhere ----------------------------------------- */
@@ -878,18 +869,14 @@ static int nomap_mmap_refused(void)
  * and the offer goes straight back to the lender. */
 static int recv_ctrunc(size_t ctllen, const char *what)
 {
-	struct raw_meter m;
-	struct raw_pair p;
+	struct raw_case tc;
 	struct raw_rx r;
-	int fd, fds;
+	int fds;
 
-	TRY(raw_meter_start(&m));
-	fd = raw_alloc("lend", SZ);
-	CHECK(fd >= 0);
-	RAW_PAIR(&p, SOCK_SEQPACKET);
-	CHECK_EQ(raw_offer(p.lender, fd, 21, 0), 0);
+	TRY(raw_case_open(&tc, "lend", SZ, SOCK_SEQPACKET));
+	CHECK_EQ(raw_offer(tc.p.lender, tc.buf, 21, 0), 0);
 	fds = vt_fd_count();
-	r = raw_recv(p.borrower, ctllen, MSG_CMSG_CLOEXEC, 5000);
+	r = raw_recv(tc.p.borrower, ctllen, MSG_CMSG_CLOEXEC, 5000);
 	if (r.n != 1 || !(r.msg_flags & MSG_CTRUNC) || r.has)
 		vt_diag("%s: n=%zd flags=%#x cmsgs=%d", what, r.n, r.msg_flags,
 			r.ncmsg);
@@ -897,11 +884,9 @@ static int recv_ctrunc(size_t ctllen, const char *what)
 	CHECK(r.msg_flags & MSG_CTRUNC);
 	CHECK(!r.has);
 	CHECK_EQ(vt_fd_count(), fds);
-	CHECK_EQ(raw_expect(p.lender, VSOCK_SHMEM_SUBOP_RELINQUISH, 21), 0);
-	TRY(vt_wait_outstanding(m.outstanding));
-	raw_pair_close(&p);
-	close(fd);
-	return raw_meter_check(&m);
+	CHECK_EQ(raw_expect(tc.p.lender, VSOCK_SHMEM_SUBOP_RELINQUISH, 21), 0);
+	TRY(vt_wait_outstanding(tc.m.outstanding));
+	return raw_case_close(&tc);
 }
 
 static int recv_ctrunc_tiny(void)
@@ -923,19 +908,15 @@ static int recv_no_control_buffer(void)
  * read then installs one fd. */
 static int recv_peek_offer(void)
 {
-	struct raw_meter m;
-	struct raw_pair p;
+	struct raw_case tc;
 	struct raw_rx r;
-	int fd, fds;
+	int fds;
 
-	TRY(raw_meter_start(&m));
-	fd = raw_alloc("system", SZ);
-	CHECK(fd >= 0);
-	RAW_PAIR(&p, SOCK_SEQPACKET);
-	CHECK_EQ(raw_offer(p.lender, fd, 22, 0), 0);
+	TRY(raw_case_open(&tc, "system", SZ, SOCK_SEQPACKET));
+	CHECK_EQ(raw_offer(tc.p.lender, tc.buf, 22, 0), 0);
 	fds = vt_fd_count();
 	for (int i = 0; i < 3; i++) {
-		r = raw_recv(p.borrower, sizeof(union raw_ctl), MSG_PEEK, 5000);
+		r = raw_recv(tc.p.borrower, sizeof(union raw_ctl), MSG_PEEK, 5000);
 		CHECK_EQ(r.n, 1);
 		CHECK(r.has);
 		CHECK_EQ(r.d.subop, VSOCK_SHMEM_SUBOP_OFFER);
@@ -943,38 +924,30 @@ static int recv_peek_offer(void)
 		CHECK_EQ(r.d.fd, -1);
 		CHECK_EQ(vt_fd_count(), fds);
 	}
-	r = raw_recv(p.borrower, sizeof(union raw_ctl), 0, 5000);
+	r = raw_recv(tc.p.borrower, sizeof(union raw_ctl), 0, 5000);
 	CHECK(r.has && r.d.fd >= 0);
 	CHECK_EQ(vt_fd_count(), fds + 1);
 	CHECK_EQ(fcntl(r.d.fd, F_GETFD) & FD_CLOEXEC, 0);	/* not asked for */
 	close(r.d.fd);
 	/* peeked and never read: closing gives it back */
-	CHECK_EQ(raw_offer(p.lender, fd, 23, 0), 0);
-	r = raw_recv(p.borrower, sizeof(union raw_ctl), MSG_PEEK, 5000);
+	CHECK_EQ(raw_offer(tc.p.lender, tc.buf, 23, 0), 0);
+	r = raw_recv(tc.p.borrower, sizeof(union raw_ctl), MSG_PEEK, 5000);
 	CHECK(r.has && r.d.fd == -1);
-	raw_pair_close(&p);
-	close(fd);
-	return raw_meter_check(&m);
+	return raw_case_close(&tc);
 }
 
 static int recv_cloexec(void)
 {
-	struct raw_meter m;
-	struct raw_pair p;
-	int fd, bfd;
+	struct raw_case tc;
+	int bfd;
 
-	TRY(raw_meter_start(&m));
-	fd = raw_alloc("system", SZ);
-	CHECK(fd >= 0);
-	RAW_PAIR(&p, SOCK_SEQPACKET);
-	CHECK_EQ(raw_offer(p.lender, fd, 24, 0), 0);
-	bfd = raw_expect(p.borrower, VSOCK_SHMEM_SUBOP_OFFER, 24);
+	TRY(raw_case_open(&tc, "system", SZ, SOCK_SEQPACKET));
+	CHECK_EQ(raw_offer(tc.p.lender, tc.buf, 24, 0), 0);
+	bfd = raw_expect(tc.p.borrower, VSOCK_SHMEM_SUBOP_OFFER, 24);
 	CHECK(bfd >= 0);
 	CHECK(fcntl(bfd, F_GETFD) & FD_CLOEXEC);
 	close(bfd);
-	raw_pair_close(&p);
-	close(fd);
-	return raw_meter_check(&m);
+	return raw_case_close(&tc);
 }
 
 /* The borrower has no free fd (RLIMIT_NOFILE): recvmsg fails with EMFILE
@@ -982,21 +955,17 @@ static int recv_cloexec(void)
 static int recv_emfile(void)
 {
 	struct rlimit old, lim;
-	struct raw_meter m;
-	struct raw_pair p;
+	struct raw_case tc;
 	struct raw_rx r;
-	int fd, fds;
+	int fds;
 
-	TRY(raw_meter_start(&m));
-	fd = raw_alloc("lend", SZ);
-	CHECK(fd >= 0);
-	RAW_PAIR(&p, SOCK_SEQPACKET);
-	CHECK_EQ(raw_offer(p.lender, fd, 25, 0), 0);
+	TRY(raw_case_open(&tc, "lend", SZ, SOCK_SEQPACKET));
+	CHECK_EQ(raw_offer(tc.p.lender, tc.buf, 25, 0), 0);
 	CHECK_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
 	fds = vt_fd_count();
 	/* the highest open fd bounds what must stay open */
 	lim = old;
-	lim.rlim_cur = (rlim_t)(p.borrower > fd ? p.borrower : fd) + 1;
+	lim.rlim_cur = (rlim_t)(tc.p.borrower > tc.buf ? tc.p.borrower : tc.buf) + 1;
 	for (int i = 0; i < (int)lim.rlim_cur; i++)
 		if (fcntl(i, F_GETFD) < 0) {	/* fill the holes */
 			int h = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -1004,16 +973,16 @@ static int recv_emfile(void)
 			CHECK(h >= 0);
 		}
 	CHECK_EQ(setrlimit(RLIMIT_NOFILE, &lim), 0);
-	r = raw_recv(p.borrower, sizeof(union raw_ctl), 0, 5000);
+	r = raw_recv(tc.p.borrower, sizeof(union raw_ctl), 0, 5000);
 	CHECK_EQ(setrlimit(RLIMIT_NOFILE, &old), 0);
 	vt_diag("recvmsg with no free fd: n=%zd (%s), has=%d", r.n,
 		r.n < 0 ? strerror((int)-r.n) : "ok", r.has);
 	CHECK_EQ(r.n, -EMFILE);
-	CHECK_EQ(raw_expect(p.lender, VSOCK_SHMEM_SUBOP_RELINQUISH, 25), 0);
-	TRY(vt_wait_outstanding(m.outstanding));
+	CHECK_EQ(raw_expect(tc.p.lender, VSOCK_SHMEM_SUBOP_RELINQUISH, 25), 0);
+	TRY(vt_wait_outstanding(tc.m.outstanding));
 	for (int i = 0; i < (int)lim.rlim_cur; i++)	/* close the fillers */
-		if (i > 2 && i != p.listener && i != p.lender && i != p.borrower &&
-		    i != fd) {
+		if (i > 2 && i != tc.p.listener && i != tc.p.lender && i != tc.p.borrower &&
+		    i != tc.buf) {
 			char path[64], target[64] = "";
 
 			snprintf(path, sizeof(path), "/proc/self/fd/%d", i);
@@ -1022,9 +991,7 @@ static int recv_emfile(void)
 				close(i);
 		}
 	CHECK(vt_fd_count() <= fds);
-	raw_pair_close(&p);
-	close(fd);
-	return raw_meter_check(&m);
+	return raw_case_close(&tc);
 }
 
 /* An offer without data bytes (control only) is delivered on its own on
@@ -1102,22 +1069,16 @@ static int marker_flood(void)
  * for plain data too), and every offer made on it comes back. */
 static int flood_data_reset(void)
 {
-	struct raw_meter m;
-	struct raw_pair p;
-	int fd, i, ret = 0;
+	struct raw_case tc;
+	int i, ret = 0;
 
-	TRY(raw_meter_start(&m));
-	fd = raw_alloc("system", PAGE);
-	CHECK(fd >= 0);
-	RAW_PAIR(&p, SOCK_SEQPACKET);
+	TRY(raw_case_open(&tc, "system", PAGE, SOCK_SEQPACKET));
 	for (i = 0; i < 5000 && ret == 0; i++)
-		ret = raw_offer(p.lender, fd, 1 + i, 0);
+		ret = raw_offer(tc.p.lender, tc.buf, 1 + i, 0);
 	vt_diag("offer %d of 5000 failed: %s", i, strerror(-ret));
 	CHECK(ret == -EPIPE || ret == -ECONNRESET || ret == -ENOTCONN);
-	TRY(vt_wait_outstanding(m.outstanding));	/* all back, before close */
-	raw_pair_close(&p);
-	close(fd);
-	return raw_meter_check(&m);
+	TRY(vt_wait_outstanding(tc.m.outstanding));	/* all back, before close */
+	return raw_case_close(&tc);
 }
 
 /* A borrower closes with 4,096 offers outstanding. The end of the
@@ -1131,31 +1092,28 @@ static int flood_data_reset(void)
 static int teardown_connect_latency(void)
 {
 	enum { N = 4096 };
-	struct raw_meter m;
-	struct raw_pair p, q;
+	struct raw_case tc;
+	struct raw_pair q;
 	struct timespec t0, t1;
 	long long ms;
-	int fd, notices = 0;
+	int notices = 0;
 	struct raw_rx r;
 
-	TRY(raw_meter_start(&m));
-	fd = raw_alloc("system", PAGE);
-	CHECK(fd >= 0);
-	RAW_PAIR(&p, SOCK_SEQPACKET);
+	TRY(raw_case_open(&tc, "system", PAGE, SOCK_SEQPACKET));
 	for (int i = 0; i < N; i++) {
-		struct vsock_shmem d = raw_desc(VSOCK_SHMEM_SUBOP_OFFER, fd, 1 + i, 0);
+		struct vsock_shmem d = raw_desc(VSOCK_SHMEM_SUBOP_OFFER, tc.buf, 1 + i, 0);
 
-		CHECK_EQ(raw_send_desc(p.lender, &d, 0), 0);	/* control only */
+		CHECK_EQ(raw_send_desc(tc.p.lender, &d, 0), 0);	/* control only */
 	}
-	TRY(vt_wait_outstanding(m.outstanding + N));
-	close(p.borrower);
-	p.borrower = -1;
+	TRY(vt_wait_outstanding(tc.m.outstanding + N));
+	close(tc.p.borrower);
+	tc.p.borrower = -1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	RAW_PAIR(&q, SOCK_SEQPACKET);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
 	for (;;) {
-		r = raw_recv(p.lender, sizeof(union raw_ctl), 0, 10000);
+		r = raw_recv(tc.p.lender, sizeof(union raw_ctl), 0, 10000);
 		if (r.n < 0 || !r.has)
 			break;
 		notices++;
@@ -1164,12 +1122,10 @@ static int teardown_connect_latency(void)
 		"end of connection: %zd", N, ms, notices, r.n);
 	CHECK_EQ(r.n, 0);				/* end of the connection */
 	CHECK_EQ(notices, 0);
-	CHECK_EQ(vt_stat("outstanding"), m.outstanding);	/* all ended by then */
+	CHECK_EQ(vt_stat("outstanding"), tc.m.outstanding);	/* all ended by then */
 	CHECK(ms < 1000);
 	raw_pair_close(&q);
-	raw_pair_close(&p);
-	close(fd);
-	return raw_meter_check(&m);
+	return raw_case_close(&tc);
 }
 
 /* ---- socket options ------------------------------------------------- */

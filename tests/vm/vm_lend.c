@@ -258,41 +258,15 @@ static int lend_readonly(void)
 	return vt_readonly_round_trip("lend", 7);
 }
 
-/* Two processes: the borrower is a child; the lender faults while the
- * child holds the buffer and reads the child's writes afterwards. */
-static int lend_two_process(int type)
-{
-	struct vt_borrower_arg a = { .type = type, .size = SZ,
-				     .kind = VSHMEM_KIND_LEND, .seed = 61 };
-	struct vshmem_channel *ch = NULL;
-	struct vshmem_offer *o = NULL;
-	struct vt_child c = { -1, -1 };
-	struct vshmem_buf *buf;
-	void *lp;
-
-	CHECK(buf = vt_alloc("lend", SZ));
-	CHECK(lp = vt_map(buf, VSHMEM_ACCESS_RW));
-	vt_fill(lp, SZ, 61);
-	TRY(vt_offer_to_child(&c, &a, buf, &ch, &o));
-	CHECK_EQ(vt_read_sig(lp), SIGBUS);
-	TRY(vt_send_byte(c.fd, 'C'));
-	CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
-	TRY(vt_reap(&c));
-	TRY(vt_check(lp, SZ, 62));
-	vshmem_offer_free(o);
-	vshmem_channel_close(ch);
-	vshmem_buf_close(buf);
-	return 0;
-}
-
+/* Two processes: the borrower is a child with its own channel. */
 static int lend_two_process_seqpacket(void)
 {
-	return lend_two_process(SOCK_SEQPACKET);
+	return vt_two_process_round_trip("lend", SOCK_SEQPACKET, 61);
 }
 
 static int lend_two_process_stream(void)
 {
-	return lend_two_process(SOCK_STREAM);
+	return vt_two_process_round_trip("lend", SOCK_STREAM, 61);
 }
 
 /* A large lend (64 MiB): high-order pages, one offer, full pattern. */

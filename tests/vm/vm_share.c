@@ -60,41 +60,15 @@ static int share_round_trip_stream(void)
 	return share_round_trip(SOCK_STREAM);
 }
 
-/* Two processes: the borrower is a child with its own channel; the
- * lender sees its writes while it holds the buffer. */
-static int share_two_process(int type)
-{
-	struct vt_borrower_arg a = { .type = type, .size = SZ,
-				     .kind = VSHMEM_KIND_SHARE, .seed = 11 };
-	struct vshmem_channel *ch = NULL;
-	struct vshmem_offer *o = NULL;
-	struct vshmem_buf *buf;
-	struct vt_child c = { -1, -1 };
-	void *lp;
-
-	CHECK(buf = vt_alloc("system", SZ));
-	CHECK(lp = vt_map(buf, VSHMEM_ACCESS_RW));
-	vt_fill(lp, SZ, 11);
-	TRY(vt_offer_to_child(&c, &a, buf, &ch, &o));
-	TRY(vt_check(lp, SZ, 12));	/* the other process's writes */
-	TRY(vt_send_byte(c.fd, 'C'));
-	CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
-	TRY(vt_reap(&c));
-	TRY(vt_check(lp, SZ, 12));
-	vshmem_offer_free(o);
-	vshmem_channel_close(ch);
-	vshmem_buf_close(buf);
-	return 0;
-}
-
+/* Two processes: the borrower is a child with its own channel. */
 static int share_two_process_seqpacket(void)
 {
-	return share_two_process(SOCK_SEQPACKET);
+	return vt_two_process_round_trip("system", SOCK_SEQPACKET, 11);
 }
 
 static int share_two_process_stream(void)
 {
-	return share_two_process(SOCK_STREAM);
+	return vt_two_process_round_trip("system", SOCK_STREAM, 11);
 }
 
 /* The kind is the heap's: system -> SHARE on every object that says so. */

@@ -317,6 +317,31 @@ static inline int raw_meter_check(const struct raw_meter *m)
 	return vt_wait_outstanding(m->outstanding);
 }
 
+/* What most raw cases start with: the leak meter, a buffer of heap and a
+ * connected pair of type; raw_case_close() ends them and checks the meter. */
+struct raw_case {
+	struct raw_meter m;
+	struct raw_pair p;
+	int buf;
+};
+
+static inline int raw_case_open(struct raw_case *tc, const char *heap,
+				uint64_t len, int type)
+{
+	TRY(raw_meter_start(&tc->m));
+	tc->buf = raw_alloc(heap, len);
+	CHECK(tc->buf >= 0);
+	RAW_PAIR(&tc->p, type);
+	return 0;
+}
+
+static inline int raw_case_close(struct raw_case *tc)
+{
+	raw_pair_close(&tc->p);
+	close(tc->buf);
+	return raw_meter_check(&tc->m);
+}
+
 /* Live dma-bufs in the whole system (debugfs dma_buf/bufinfo, "Total N
  * objects, M bytes"): a leaked buffer, lender's or borrower's, stays
  * there. -1 if it cannot be read. */

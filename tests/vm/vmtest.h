@@ -107,6 +107,13 @@ static inline unsigned int vt_timeout(void)
 	return t && atoi(t) > 0 ? (unsigned int)atoi(t) : 120;
 }
 
+/* A case whose work is long by design sets its own watchdog (seconds)
+ * first: it catches a hang, it is not a speed limit. */
+static inline void vt_watchdog(unsigned int s)
+{
+	alarm(s);
+}
+
 /* 0 pass, VT_FAIL, or VT_SKIP (reason in vt_skip_reason) */
 static inline int vt_run_one(const struct vt_case *c)
 {
@@ -592,6 +599,38 @@ static inline int vt_offer_to_child(struct vt_child *c,
 	CHECK_EQ(vshmem_channel_connect(VMADDR_CID_LOCAL, a->port, &co, ch), 0);
 	CHECK_EQ(vshmem_offer_send(*ch, buf, NULL, o), 0);
 	TRY(vt_wait_byte(c->fd, 'H', 30));
+	return 0;
+}
+
+/* An offer from heap to a borrower in another process, on a socket of
+ * type: while the borrower holds it, the lender sees its writes (SHARE)
+ * or faults (LEND); afterwards the lender has the borrower's writes. */
+static inline int vt_two_process_round_trip(const char *heap, int type,
+					    unsigned int seed)
+{
+	struct vt_borrower_arg a = { .type = type, .size = MiB, .seed = seed };
+	struct vshmem_channel *ch = NULL;
+	struct vshmem_offer *o = NULL;
+	struct vt_child c = { -1, -1 };
+	struct vshmem_buf *buf;
+	void *lp;
+
+	CHECK(buf = vt_alloc(heap, MiB));
+	CHECK(lp = vt_map(buf, VSHMEM_ACCESS_RW));
+	a.kind = vshmem_buf_get_kind(buf);
+	vt_fill(lp, MiB, seed);
+	TRY(vt_offer_to_child(&c, &a, buf, &ch, &o));
+	if (a.kind == VSHMEM_KIND_SHARE)
+		TRY(vt_check(lp, MiB, seed + 1));
+	else
+		CHECK_EQ(vt_read_sig(lp), SIGBUS);
+	TRY(vt_send_byte(c.fd, 'C'));
+	CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
+	TRY(vt_reap(&c));
+	TRY(vt_check(lp, MiB, seed + 1));
+	vshmem_offer_free(o);
+	vshmem_channel_close(ch);
+	vshmem_buf_close(buf);
 	return 0;
 }
 
