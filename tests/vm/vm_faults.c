@@ -430,220 +430,192 @@ static int not_lent(int buf)
 	return 0;
 }
 
-/* Offer with the nth allocation failing, n = 1, 2, ... until the offer no
- * longer reaches n: every failure leaves nothing behind, every success is
- * a whole offer. */
-static int fi_nth_offer(const char *heap)
-{
+/*
+ * The nth-allocation loops: round n makes the nth allocation of this task
+ * fail (fail-nth) during one request, n = 1, 2, ... until a round no
+ * longer reaches n. After every round nothing is outstanding and the
+ * lender's buffer is not lent; at the end the leak meter is checked.
+ */
+struct fi_loop {
 	struct raw_meter m;
 	struct raw_pair p;
-	int buf, n, failed = 0, ret;
+	int buf;	/* the lender's buffer */
+	int failed;	/* rounds whose request failed */
+};
+
+/* One round: 0, with *hit if the nth allocation was reached; or VT_FAIL. */
+typedef int fi_round_fn(struct fi_loop *l, int n, bool *hit);
+
+static int fi_nth_loop(const char *heap, const char *what, fi_round_fn *round)
+{
+	struct fi_loop l = { .failed = 0 };
+	bool hit = false;
+	int n;
 
 	if (fi_available())
 		return VT_SKIP;
 	TRY(fi_setup(0));
 	CHECK_EQ(fi_nth(0), 0);		/* opens the control file */
-	TRY(raw_meter_start(&m));
-	buf = raw_alloc(heap, SZ);
-	CHECK(buf >= 0);
-	RAW_PAIR(&p, SOCK_SEQPACKET);
+	TRY(raw_meter_start(&l.m));
+	l.buf = raw_alloc(heap, SZ);
+	CHECK(l.buf >= 0);
+	RAW_PAIR(&l.p, SOCK_SEQPACKET);
 	for (n = 1; n < 1000; n++) {
-		bool hit;
-
-		CHECK_EQ(fi_nth(n), 0);
-		ret = raw_offer(p.lender, buf, n, 0);
-		hit = fi_nth_done();
-		if (ret == 0) {
-			int bfd = raw_expect(p.borrower, VSOCK_SHMEM_SUBOP_OFFER, (uint64_t)n);
-
-			CHECK(bfd >= 0);
-			close(bfd);
-			CHECK_EQ(raw_end(p.borrower, VSOCK_SHMEM_SUBOP_RELINQUISH, (uint64_t)n), 0);
-			CHECK_EQ(raw_expect(p.lender, VSOCK_SHMEM_SUBOP_RELINQUISH, (uint64_t)n), 0);
-		} else {
-			failed++;
-			if (ret != -ENOMEM)
-				vt_diag("allocation %d failing: offer failed with %s", n,
-					strerror(-ret));
-			CHECK(ret == -ENOMEM || ret == -ENOBUFS || ret == -EIO);
-			TRY(raw_nothing_queued(p.borrower));
-		}
-		TRY(vt_wait_outstanding(m.outstanding));
-		TRY(not_lent(buf));
+		TRY(round(&l, n, &hit));
+		TRY(vt_wait_outstanding(l.m.outstanding));
+		TRY(not_lent(l.buf));
 		if (!hit)
 			break;
 	}
-	vt_diag("%s offer: %d allocation points, %d offers failed, the rest went through",
-		heap, n - 1, failed);
+	vt_diag("%s %s: %d allocation points, %d requests failed", heap, what,
+		n - 1, l.failed);
 	CHECK(n > 1 && n < 1000);
-	raw_pair_close(&p);
-	close(buf);
+	raw_pair_close(&l.p);
+	close(l.buf);
 	fi_off();
-	return raw_meter_check(&m);
+	return raw_meter_check(&l.m);
 }
 
-static int fi_nth_offer_lend(void) { return fi_nth_offer("lend"); }
-static int fi_nth_offer_share(void) { return fi_nth_offer("system"); }
+/* An offer: every failure leaves nothing behind, every success is a
+ * whole offer. */
+static int offer_round(struct fi_loop *l, int n, bool *hit)
+{
+	int ret;
 
-/* The borrower's recvmsg with the nth allocation failing: an error, no
- * fd, and the offer goes back to the lender; or the offer, whole. */
+	CHECK_EQ(fi_nth(n), 0);
+	ret = raw_offer(l->p.lender, l->buf, n, 0);
+	*hit = fi_nth_done();
+	if (ret == 0) {
+		int bfd = raw_expect(l->p.borrower, VSOCK_SHMEM_SUBOP_OFFER, (uint64_t)n);
+
+		CHECK(bfd >= 0);
+		close(bfd);
+		CHECK_EQ(raw_end(l->p.borrower, VSOCK_SHMEM_SUBOP_RELINQUISH, (uint64_t)n), 0);
+		CHECK_EQ(raw_expect(l->p.lender, VSOCK_SHMEM_SUBOP_RELINQUISH, (uint64_t)n), 0);
+	} else {
+		l->failed++;
+		if (ret != -ENOMEM)
+			vt_diag("allocation %d failing: offer failed with %s", n,
+				strerror(-ret));
+		CHECK(ret == -ENOMEM || ret == -ENOBUFS || ret == -EIO);
+		TRY(raw_nothing_queued(l->p.borrower));
+	}
+	return 0;
+}
+
+/* The borrower's recvmsg: an error, no fd, and the offer goes back to
+ * the lender; or the offer, whole. */
+static int recv_round(struct fi_loop *l, int n, bool *hit)
+{
+	struct raw_rx r;
+	int fds = vt_fd_count();
+
+	CHECK_EQ(raw_offer(l->p.lender, l->buf, n, 0), 0);
+	CHECK_EQ(raw_recv(l->p.borrower, sizeof(union raw_ctl), MSG_PEEK, 5000).n, 1);
+	CHECK_EQ(fi_nth(n), 0);
+	r = raw_recv(l->p.borrower, sizeof(union raw_ctl), MSG_CMSG_CLOEXEC, 0);
+	*hit = fi_nth_done();
+	if (r.n >= 0 && r.has && r.d.fd >= 0) {
+		close(r.d.fd);
+		CHECK_EQ(raw_end(l->p.borrower, VSOCK_SHMEM_SUBOP_RELINQUISH, (uint64_t)n), 0);
+	} else {
+		l->failed++;
+		CHECK_EQ(vt_fd_count(), fds);
+		/* the data record may still be queued */
+		(void)raw_recv(l->p.borrower, sizeof(union raw_ctl), 0, 0);
+	}
+	CHECK_EQ(raw_expect(l->p.lender, VSOCK_SHMEM_SUBOP_RELINQUISH, (uint64_t)n), 0);
+	return 0;
+}
+
+/* RELINQUISH. The kernel documents that a failed request changed
+ * nothing: then the offer is still live and the borrower can still
+ * relinquish it. */
+static int relinquish_round(struct fi_loop *l, int n, bool *hit)
+{
+	int bfd, ret;
+
+	CHECK_EQ(raw_offer(l->p.lender, l->buf, n, 0), 0);
+	bfd = raw_expect(l->p.borrower, VSOCK_SHMEM_SUBOP_OFFER, (uint64_t)n);
+	CHECK(bfd >= 0);
+	CHECK_EQ(fi_nth(n), 0);
+	ret = raw_end(l->p.borrower, VSOCK_SHMEM_SUBOP_RELINQUISH, (uint64_t)n);
+	*hit = fi_nth_done();
+	if (ret < 0) {
+		void *bp = mmap(NULL, SZ, PROT_READ, MAP_SHARED, bfd, 0);
+		int again;
+
+		l->failed++;
+		again = raw_end(l->p.borrower, VSOCK_SHMEM_SUBOP_RELINQUISH, (uint64_t)n);
+		if (bp == MAP_FAILED || again != 0)
+			vt_diag("allocation %d failing: RELINQUISH failed with %s, "
+				"yet the borrower's buffer %s and a second "
+				"RELINQUISH gives %s (outstanding %lld, was %lld)",
+				n, strerror(-ret), bp == MAP_FAILED ?
+				"no longer maps" : "maps",
+				again ? strerror(-again) : "0",
+				vt_stat("outstanding"), l->m.outstanding);
+		CHECK(bp != MAP_FAILED);
+		munmap(bp, SZ);
+		CHECK_EQ(again, 0);
+	}
+	close(bfd);
+	CHECK_EQ(raw_expect(l->p.lender, VSOCK_SHMEM_SUBOP_RELINQUISH, (uint64_t)n), 0);
+	return 0;
+}
+
+/* RECLAIM: either it failed and the offer is still live, or the lender
+ * has its buffer back and the borrower lost access (telling the borrower
+ * is best effort). */
+static int reclaim_round(struct fi_loop *l, int n, bool *hit)
+{
+	unsigned char *bp;
+	int bfd, ret;
+
+	CHECK_EQ(raw_offer(l->p.lender, l->buf, n, 0), 0);
+	bfd = raw_expect(l->p.borrower, VSOCK_SHMEM_SUBOP_OFFER, (uint64_t)n);
+	CHECK(bfd >= 0);
+	bp = mmap(NULL, SZ, PROT_READ, MAP_SHARED, bfd, 0);
+	CHECK(bp != MAP_FAILED);
+	CHECK_EQ(fi_nth(n), 0);
+	ret = raw_end(l->p.lender, VSOCK_SHMEM_SUBOP_RECLAIM, (uint64_t)n);
+	*hit = fi_nth_done();
+	if (ret < 0) {
+		l->failed++;
+		CHECK_EQ(vt_read_sig(bp), 0);		/* still live */
+		CHECK_EQ(raw_end(l->p.lender, VSOCK_SHMEM_SUBOP_RECLAIM, (uint64_t)n), 0);
+	}
+	CHECK_EQ(vt_read_sig(bp), SIGBUS);
+	munmap(bp, SZ);
+	close(bfd);
+	/* the notice, if it could be sent */
+	(void)raw_recv(l->p.borrower, sizeof(union raw_ctl), 0, 1000);
+	return 0;
+}
+
+static int fi_nth_offer_lend(void)
+{
+	return fi_nth_loop("lend", "offer", offer_round);
+}
+
+static int fi_nth_offer_share(void)
+{
+	return fi_nth_loop("system", "offer", offer_round);
+}
+
 static int fi_nth_recv(void)
 {
-	struct raw_meter m;
-	struct raw_pair p;
-	int buf, n, failed = 0;
-
-	if (fi_available())
-		return VT_SKIP;
-	TRY(fi_setup(0));
-	CHECK_EQ(fi_nth(0), 0);		/* opens the control file */
-	TRY(raw_meter_start(&m));
-	buf = raw_alloc("lend", SZ);
-	CHECK(buf >= 0);
-	RAW_PAIR(&p, SOCK_SEQPACKET);
-	for (n = 1; n < 1000; n++) {
-		struct raw_rx r;
-		int fds = vt_fd_count();
-		bool hit;
-
-		CHECK_EQ(raw_offer(p.lender, buf, n, 0), 0);
-		CHECK_EQ(raw_recv(p.borrower, sizeof(union raw_ctl), MSG_PEEK, 5000).n, 1);
-		CHECK_EQ(fi_nth(n), 0);
-		r = raw_recv(p.borrower, sizeof(union raw_ctl), MSG_CMSG_CLOEXEC, 0);
-		hit = fi_nth_done();
-		if (r.n >= 0 && r.has && r.d.fd >= 0) {
-			close(r.d.fd);
-			CHECK_EQ(raw_end(p.borrower, VSOCK_SHMEM_SUBOP_RELINQUISH, (uint64_t)n), 0);
-		} else {
-			failed++;
-			CHECK_EQ(vt_fd_count(), fds);
-			/* the data record may still be queued */
-			(void)raw_recv(p.borrower, sizeof(union raw_ctl), 0, 0);
-		}
-		CHECK_EQ(raw_expect(p.lender, VSOCK_SHMEM_SUBOP_RELINQUISH, (uint64_t)n), 0);
-		TRY(vt_wait_outstanding(m.outstanding));
-		TRY(not_lent(buf));
-		if (!hit)
-			break;
-	}
-	vt_diag("recvmsg of an offer: %d allocation points, %d receives failed",
-		n - 1, failed);
-	CHECK(n > 1 && n < 1000);
-	raw_pair_close(&p);
-	close(buf);
-	fi_off();
-	return raw_meter_check(&m);
+	return fi_nth_loop("lend", "recvmsg of an offer", recv_round);
 }
 
-/* RELINQUISH with the nth allocation failing. The kernel documents that a
- * failed request changed nothing: then the offer is still live and the
- * borrower can still relinquish it. */
 static int fi_nth_relinquish(void)
 {
-	struct raw_meter m;
-	struct raw_pair p;
-	int buf, n, failed = 0, ret;
-
-	if (fi_available())
-		return VT_SKIP;
-	TRY(fi_setup(0));
-	CHECK_EQ(fi_nth(0), 0);		/* opens the control file */
-	TRY(raw_meter_start(&m));
-	buf = raw_alloc("lend", SZ);
-	CHECK(buf >= 0);
-	RAW_PAIR(&p, SOCK_SEQPACKET);
-	for (n = 1; n < 1000; n++) {
-		int bfd;
-		bool hit;
-
-		CHECK_EQ(raw_offer(p.lender, buf, n, 0), 0);
-		bfd = raw_expect(p.borrower, VSOCK_SHMEM_SUBOP_OFFER, (uint64_t)n);
-		CHECK(bfd >= 0);
-		CHECK_EQ(fi_nth(n), 0);
-		ret = raw_end(p.borrower, VSOCK_SHMEM_SUBOP_RELINQUISH, (uint64_t)n);
-		hit = fi_nth_done();
-		if (ret < 0) {
-			void *bp = mmap(NULL, SZ, PROT_READ, MAP_SHARED, bfd, 0);
-			int again;
-
-			failed++;
-			again = raw_end(p.borrower, VSOCK_SHMEM_SUBOP_RELINQUISH, (uint64_t)n);
-			if (bp == MAP_FAILED || again != 0)
-				vt_diag("allocation %d failing: RELINQUISH failed with %s, "
-					"yet the borrower's buffer %s and a second "
-					"RELINQUISH gives %s (outstanding %lld, was %lld)",
-					n, strerror(-ret), bp == MAP_FAILED ?
-					"no longer maps" : "maps",
-					again ? strerror(-again) : "0",
-					vt_stat("outstanding"), m.outstanding);
-			CHECK(bp != MAP_FAILED);
-			munmap(bp, SZ);
-			CHECK_EQ(again, 0);
-		}
-		close(bfd);
-		CHECK_EQ(raw_expect(p.lender, VSOCK_SHMEM_SUBOP_RELINQUISH, (uint64_t)n), 0);
-		TRY(vt_wait_outstanding(m.outstanding));
-		TRY(not_lent(buf));
-		if (!hit)
-			break;
-	}
-	vt_diag("RELINQUISH: %d allocation points, %d failed", n - 1, failed);
-	raw_pair_close(&p);
-	close(buf);
-	fi_off();
-	return raw_meter_check(&m);
+	return fi_nth_loop("lend", "RELINQUISH", relinquish_round);
 }
 
-/* RECLAIM with the nth allocation failing: either it failed and the offer
- * is still live, or the lender has its buffer back and the borrower lost
- * access (telling the borrower is best effort). */
 static int fi_nth_reclaim(void)
 {
-	struct raw_meter m;
-	struct raw_pair p;
-	int buf, n, failed = 0, ret;
-
-	if (fi_available())
-		return VT_SKIP;
-	TRY(fi_setup(0));
-	CHECK_EQ(fi_nth(0), 0);		/* opens the control file */
-	TRY(raw_meter_start(&m));
-	buf = raw_alloc("lend", SZ);
-	CHECK(buf >= 0);
-	RAW_PAIR(&p, SOCK_SEQPACKET);
-	for (n = 1; n < 1000; n++) {
-		unsigned char *bp;
-		int bfd;
-		bool hit;
-
-		CHECK_EQ(raw_offer(p.lender, buf, n, 0), 0);
-		bfd = raw_expect(p.borrower, VSOCK_SHMEM_SUBOP_OFFER, (uint64_t)n);
-		CHECK(bfd >= 0);
-		bp = mmap(NULL, SZ, PROT_READ, MAP_SHARED, bfd, 0);
-		CHECK(bp != MAP_FAILED);
-		CHECK_EQ(fi_nth(n), 0);
-		ret = raw_end(p.lender, VSOCK_SHMEM_SUBOP_RECLAIM, (uint64_t)n);
-		hit = fi_nth_done();
-		if (ret < 0) {
-			failed++;
-			CHECK_EQ(vt_read_sig(bp), 0);		/* still live */
-			CHECK_EQ(raw_end(p.lender, VSOCK_SHMEM_SUBOP_RECLAIM, (uint64_t)n), 0);
-		}
-		CHECK_EQ(vt_read_sig(bp), SIGBUS);
-		munmap(bp, SZ);
-		close(bfd);
-		/* the notice, if it could be sent */
-		(void)raw_recv(p.borrower, sizeof(union raw_ctl), 0, 1000);
-		TRY(vt_wait_outstanding(m.outstanding));
-		TRY(not_lent(buf));
-		if (!hit)
-			break;
-	}
-	vt_diag("RECLAIM: %d allocation points, %d failed", n - 1, failed);
-	raw_pair_close(&p);
-	close(buf);
-	fi_off();
-	return raw_meter_check(&m);
+	return fi_nth_loop("lend", "RECLAIM", reclaim_round);
 }
 
 /* failslab + fail_page_alloc at random (10%), only in this task and only
@@ -850,6 +822,10 @@ static int random_mix_1000(void)
 	char drift[256];
 	int fds0, len = 0;
 
+	/* 1100 rounds, up to 1000 borrower processes: 3-55 s under TCG on
+	 * an idle host, more than vt_timeout() on the debug kernel beside a
+	 * kernel build */
+	vt_watchdog(600);
 	TRY(random_mix(100, &warm));
 	for (int i = 0; i < 6; i++)
 		c0[i] = vt_stat(names[i]);
