@@ -627,6 +627,8 @@ static int fi_random_offers(void)
 	struct raw_pair p;
 	int bufs[2], ok = 0, failed = 0, mif, ret;
 
+	/* 200 offers under random allocation failures: long by design */
+	vt_watchdog(600);
 	if (fi_available())
 		return VT_SKIP;
 	TRY(fi_setup(10));

@@ -1035,6 +1035,8 @@ static int marker_flood(void)
 	struct raw_pair p;
 	int fd, back = 0;
 
+	/* 4096 offers and their notices: long by design */
+	vt_watchdog(600);
 	TRY(raw_meter_start(&m));
 	fd = raw_alloc("system", PAGE);
 	CHECK(fd >= 0 && drop0 >= 0);
@@ -1099,6 +1101,8 @@ static int teardown_connect_latency(void)
 	int notices = 0;
 	struct raw_rx r;
 
+	/* 4096 offers end: long by design (the connect itself is bounded below) */
+	vt_watchdog(600);
 	TRY(raw_case_open(&tc, "system", PAGE, SOCK_SEQPACKET));
 	for (int i = 0; i < N; i++) {
 		struct vsock_shmem d = raw_desc(VSOCK_SHMEM_SUBOP_OFFER, tc.buf, 1 + i, 0);
@@ -1188,6 +1192,8 @@ static int hostile_memfree(void)
 	long free0, free1;
 	int fds0;
 
+	/* 20 rounds of every refused input: long by design */
+	vt_watchdog(600);
 	raw_quiet_ms = 20;
 	for (size_t i = 0; i < ARRAY_LEN(replay); i++)	/* warm caches */
 		TRY(replay[i]());
