@@ -16,7 +16,7 @@ stale=$(cd "$root" && grep -rln --include='*.sh' "sed -n '[0-9]*,[0-9]*p' \"\$0\
 [ -z "$stale" ]
 tap $? "no script prints its help with sed -n 'A,Bp' \"\$0\" ${stale:+($stale)}"
 
-for f in "$root"/kernel/scripts/*.sh "$root"/tests/*.sh "$root"/tests/vm/*.sh; do
+for f in "$root"/kernel/scripts/*.sh "$root"/tests/*.sh "$root"/tests/*/*.sh; do
 	grep -q 'usage_from_header "\$0"' "$f" || continue
 	name=${f#"$root"/}
 	out=$(bash "$f" --help </dev/null 2>&1)
