@@ -8,15 +8,19 @@
  * Usage: shmem_virtio MODE [PORT]     (PORT on the host, CID 2; default 7000)
  *
  *   none      the device did not negotiate the feature: caps are 0, an
- *             offer fails with EOPNOTSUPP and plain bytes still echo
+ *             offer fails with EOPNOTSUPP and plain bytes still echo, also
+ *             after the driver was unbound (connection reset) and bound
  *   share     SHARE (system heap): the host reads the guest's pattern,
  *             the guest sees the host's writes after RELINQUISH
  *   lend      LEND (lend heap): the guest's mapping faults during the
  *             loan, it reads the host's writes after RELINQUISH
  *   lend-clear  the same with VSOCK_SHMEM_F_CLEAR: zeros after RELINQUISH
- *   reset     LEND, then the device goes away (backend killed, device or
- *             driver reset): the connection is reset and the guest has
- *             its memory back, with no RELINQUISH, RECLAIM gives ENOENT
+ *   reset     LEND, then the driver is unbound from the device (the
+ *             device is reset) and bound again: the connection is reset,
+ *             the guest has its memory back without a RELINQUISH, and the
+ *             offer is gone. (QEMU 7.2 tells the guest nothing when a
+ *             vhost-user backend dies: unbinding is the reset a guest can
+ *             make itself.)
  *   hostile   LEND, while the backend injects bad descriptors: the guest
  *             counts and ignores them and ends the offer once
  *   all       none is skipped; share, lend, lend-clear in turn
@@ -37,6 +41,7 @@
 
 #define DEFAULT_PORT	7000
 #define BUF_SIZE	(4 << 20)	/* several scatter ranges */
+#define VIRTIO_DRV	"/sys/bus/virtio/drivers/vmw_vsock_virtio_transport"
 
 static unsigned int port = DEFAULT_PORT;
 
@@ -103,10 +108,46 @@ static bool wait_notice(int fd, struct vsock_shmem *in)
 	return got;
 }
 
+/* The virtio device the vsock driver is bound to ("virtioN"). */
+static bool vsock_device(char *name, size_t len)
+{
+	DIR *d = opendir(VIRTIO_DRV);
+	struct dirent *e;
+	bool found = false;
+
+	if (!d)
+		return false;
+	while (!found && (e = readdir(d)))
+		if (!strncmp(e->d_name, "virtio", 6)) {
+			snprintf(name, len, "%s", e->d_name);
+			found = true;
+		}
+	closedir(d);
+	return found;
+}
+
+/* What recv() gives on a connection the device reset: EOF or an error. */
+static bool connection_ended(ssize_t n)
+{
+	return n == 0 || (n < 0 && (errno == ECONNRESET || errno == ENOTCONN));
+}
+
+static bool write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = write(fd, s, strlen(s)) == (ssize_t)strlen(s);
+	close(fd);
+	return ok;
+}
+
 static bool test_none(void)
 {
 	int fd = connect_host(), buf;
-	char echo[5] = { 0 };
+	char echo[5] = { 0 }, dev[256];
 
 	CHECK(fd >= 0);
 	CHECK(caps_of(fd) == 0);
@@ -115,6 +156,18 @@ static bool test_none(void)
 	CHECK(!offer_addr(fd, buf, 1, 0, "share") && errno == EOPNOTSUPP);
 	CHECK(write(fd, "ping", 4) == 4);
 	CHECK(recv(fd, echo, 4, MSG_WAITALL) == 4 && !memcmp(echo, "ping", 4));
+
+	/* The driver's removal and probe, with a connection open. */
+	CHECK(vsock_device(dev, sizeof(dev)));
+	CHECK(write_file(VIRTIO_DRV "/unbind", dev));
+	CHECK(connection_ended(recv(fd, echo, 4, 0)));
+	close(fd);
+	CHECK(write_file(VIRTIO_DRV "/bind", dev));
+	fd = connect_host();
+	CHECK(fd >= 0);
+	CHECK(caps_of(fd) == 0);
+	CHECK(write(fd, "pong", 4) == 4);
+	CHECK(recv(fd, echo, 4, MSG_WAITALL) == 4 && !memcmp(echo, "pong", 4));
 	close(buf);
 	close(fd);
 	return true;
@@ -179,7 +232,7 @@ static bool test_reset(void)
 {
 	long long reclaimed = stat_value("reclaimed");
 	volatile uint8_t *p;
-	char data[16], ok;
+	char data[16], dev[256], ok;
 	int fd, buf;
 	ssize_t n;
 
@@ -194,16 +247,19 @@ static bool test_reset(void)
 	CHECK(recv(fd, &ok, 1, MSG_WAITALL) == 1 && ok == '1');
 	CHECK(read_faults(p));
 
-	printf("# reset the device now (kill the backend, or unbind the driver)\n");
-	fflush(stdout);
-	/* The end of the connection comes once every offer has ended. */
+	/* Removal resets the device, then ends every offer made to it. */
+	CHECK(vsock_device(dev, sizeof(dev)));
+	CHECK(write_file(VIRTIO_DRV "/unbind", dev));
+	CHECK(!read_faults(p));
+	CHECK(check((const uint8_t *)p, BUF_SIZE, 1) ||
+	      check((const uint8_t *)p, BUF_SIZE, 2));
+	CHECK(stat_value("reclaimed") > reclaimed);
 	do {
 		n = recv(fd, data, sizeof(data), 0);
 	} while (n > 0);
-	CHECK(n == 0 || errno == ECONNRESET);
-	CHECK(!read_faults(p));
-	CHECK(stat_value("reclaimed") > reclaimed);
+	CHECK(connection_ended(n));
 	CHECK(end_offer(fd, VSOCK_SHMEM_SUBOP_RECLAIM, 20) < 0);
+	CHECK(write_file(VIRTIO_DRV "/bind", dev));
 	munmap((void *)p, BUF_SIZE);
 	close(buf);
 	close(fd);
