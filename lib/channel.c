@@ -271,9 +271,7 @@ VSHMEM_API int vshmem_channel_supports(struct vshmem_channel *ch,
 	ret = vshmem_channel_caps(ch, &caps);
 	if (ret < 0)
 		return vshmem_err(ret);
-	return (caps & VSHMEM_CAP_KIND(kind)) &&
-	       (caps & (VSHMEM_CAP_TYPE(VSHMEM_TYPE_FFA) |
-			VSHMEM_CAP_TYPE(VSHMEM_TYPE_LOCAL)));
+	return (caps & VSHMEM_CAP_KIND(kind)) && (caps & VSHMEM_CAP_TYPES);
 }
 
 struct vshmem_offer *vshmem_channel_find_offer(struct vshmem_channel *ch,
@@ -337,8 +335,7 @@ int vshmem_channel_send_ctl(struct vshmem_channel *ch, struct msghdr *msg,
 /* The type to put in a descriptor we send: what the transport delivers. */
 uint32_t vshmem_channel_send_type(const struct vshmem_channel *ch)
 {
-	return (ch->caps & VSHMEM_CAP_TYPE(VSHMEM_TYPE_LOCAL)) ?
-		VSOCK_SHMEM_TYPE_LOCAL : VSOCK_SHMEM_TYPE_FFA;
+	return vshmem_send_type_from_caps(ch->caps);
 }
 
 /* Send a RELINQUISH or RECLAIM: the id, no data bytes and no type (the

@@ -66,8 +66,7 @@ int vshmem_offer_prepare(struct vshmem_channel *ch, struct vshmem_buf *buf,
 	ret = vshmem_channel_caps(ch, &caps);
 	if (ret < 0)
 		return ret;
-	if (!(caps & (VSHMEM_CAP_TYPE(VSHMEM_TYPE_FFA) |
-		      VSHMEM_CAP_TYPE(VSHMEM_TYPE_LOCAL))))
+	if (!(caps & VSHMEM_CAP_TYPES))
 		return -EOPNOTSUPP;
 	if (buf->kind && !(caps & VSHMEM_CAP_KIND(buf->kind)))
 		return -EOPNOTSUPP;

@@ -5,7 +5,7 @@
  * installed.
  *
  * The public values are the kernel's: kinds SHARE=1, LEND=2,
- * SEND_SECURE=3 (0 = unknown), types FFA=1, LOCAL=2, capability bits
+ * SEND_SECURE=3 (0 = unknown), types FFA=1, LOCAL=2, ADDR=3, capability bits
  * 1 << type and 1 << (16 + kind); the asserts below keep it so. What is
  * left here is checking what the kernel sends: nothing else in lib/ may
  * take a kind, type, flag or capability from it unchecked.
@@ -29,7 +29,8 @@ _Static_assert(VSHMEM_KIND_SHARE == VSOCK_SHMEM_KIND_SHARE &&
 	       VSHMEM_KIND_SEND_SECURE == VSOCK_SHMEM_KIND_SEND_SECURE,
 	       "public kinds are the kernel's");
 _Static_assert(VSHMEM_TYPE_FFA == VSOCK_SHMEM_TYPE_FFA &&
-	       VSHMEM_TYPE_LOCAL == VSOCK_SHMEM_TYPE_LOCAL,
+	       VSHMEM_TYPE_LOCAL == VSOCK_SHMEM_TYPE_LOCAL &&
+	       VSHMEM_TYPE_ADDR == VSOCK_SHMEM_TYPE_ADDR,
 	       "public types are the kernel's");
 _Static_assert(VSHMEM_OFFER_F_CLEAR == VSOCK_SHMEM_F_CLEAR &&
 	       VSHMEM_OFFER_F_READONLY == VSOCK_SHMEM_F_READONLY,
@@ -43,6 +44,10 @@ _Static_assert(VSHMEM_CAP_TYPE(VSHMEM_TYPE_LOCAL) ==
 #define VSHMEM_KIND_FIRST	VSHMEM_KIND_SHARE
 #define VSHMEM_KIND_LAST	VSHMEM_KIND_SEND_SECURE
 #define VSHMEM_OFFER_F_ALL	(VSHMEM_OFFER_F_CLEAR | VSHMEM_OFFER_F_READONLY)
+/* The capability bits of every type the library can offer with. */
+#define VSHMEM_CAP_TYPES	(VSHMEM_CAP_TYPE(VSHMEM_TYPE_FFA) |	\
+				 VSHMEM_CAP_TYPE(VSHMEM_TYPE_LOCAL) |	\
+				 VSHMEM_CAP_TYPE(VSHMEM_TYPE_ADDR))
 
 static inline bool vshmem_kind_valid(int kind)
 {
@@ -56,7 +61,23 @@ static inline int vshmem_kind_from_uapi(uint32_t ukind)
 	       (int)ukind : -EPROTO;
 }
 
-/* The kernel's delivery type, or -EPROTO. */
+/*
+ * The type to offer with on a connection whose caps are @caps: the
+ * borrower in this kernel (LOCAL) if there is one, else the transport's
+ * device (ADDR: a virtio-vsock device), else a secure partition (FFA).
+ * A connection carries one of them in practice.
+ */
+static inline uint32_t vshmem_send_type_from_caps(uint64_t caps)
+{
+	if (caps & VSHMEM_CAP_TYPE(VSHMEM_TYPE_LOCAL))
+		return VSOCK_SHMEM_TYPE_LOCAL;
+	if (caps & VSHMEM_CAP_TYPE(VSHMEM_TYPE_ADDR))
+		return VSOCK_SHMEM_TYPE_ADDR;
+	return VSOCK_SHMEM_TYPE_FFA;
+}
+
+/* The kernel's delivery type, or -EPROTO. A reader never receives a
+ * TYPE_ADDR offer: its borrower is a device. */
 static inline int vshmem_type_from_uapi(uint32_t utype)
 {
 	if (utype != VSOCK_SHMEM_TYPE_FFA && utype != VSOCK_SHMEM_TYPE_LOCAL)
@@ -82,8 +103,7 @@ static inline unsigned int vshmem_flags_from_uapi(uint32_t uflags)
 /* SO_VM_SOCKETS_SHMEM_CAPS: the bits this library knows. */
 static inline uint64_t vshmem_caps_from_uapi(uint64_t ucaps)
 {
-	uint64_t known = VSHMEM_CAP_TYPE(VSHMEM_TYPE_FFA) |
-			 VSHMEM_CAP_TYPE(VSHMEM_TYPE_LOCAL);
+	uint64_t known = VSHMEM_CAP_TYPES;
 
 	for (int k = VSHMEM_KIND_FIRST; k <= VSHMEM_KIND_LAST; k++)
 		known |= VSHMEM_CAP_KIND(k);

@@ -50,6 +50,11 @@
 
 #define VSOCK_SHMEM_TYPE_FFA		1 /* handle is an FF-A memory handle */
 #define VSOCK_SHMEM_TYPE_LOCAL		2 /* same-kernel peer: borrower gets a dma-buf fd */
+/* The peer is the transport's device: it reaches the pages at the
+ * descriptor's addresses, the ones that device's DMA mapping gave
+ * (guest-physical on a virtio device without an IOMMU).
+ */
+#define VSOCK_SHMEM_TYPE_ADDR		3
 
 /* The kind of a transfer; 0 is none (a field that is not filled in). */
 #define VSOCK_SHMEM_KIND_SHARE		1 /* both sides keep access */

@@ -8,18 +8,39 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 lib_header=$root/lib/vsock-shmem-uapi.h
 patches=$root/kernel/patches
 
-# The lines a patch adds to vm_sockets.h, without the leading '+'.
+# The lines the series adds to vm_sockets.h, in the order they have in
+# the file: the old side of the first patch's hunks is the base, each
+# patch's hunks for the file are applied to it in turn (patch(1) places
+# them by their context), and what the result has beyond the base is the
+# block. A later patch may add lines in the middle of it.
+file_diff() { # the vm_sockets.h part of one patch
+	awk '
+		/^diff --git / { in_file = ($0 ~ / b\/include\/uapi\/linux\/vm_sockets\.h$/) }
+		/^-- $/ { in_file = 0 }
+		in_file { print }
+	' "$1"
+}
+
 kernel_block() {
-	local series=$patches/series found=0 p
+	local series=$patches/series found=0 p tmp
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	mkdir -p "$tmp/include/uapi/linux"
 	while read -r p; do
 		case "$p" in ''|'#'*) continue ;; esac
-		awk '
-			/^diff --git / { in_file = ($0 ~ / b\/include\/uapi\/linux\/vm_sockets\.h$/) }
-			in_file && /^\+/ && !/^\+\+\+ / { print substr($0, 2) }
-		' "$patches/$p"
-		found=1
+		file_diff "$patches/$p" > "$tmp/diff"
+		[ -s "$tmp/diff" ] || continue
+		if [ "$found" = 0 ]; then
+			awk '/^@@/ { hunk = 1; next } hunk && /^[ -]/ { print substr($0, 2) }' \
+				"$tmp/diff" > "$tmp/base"
+			cp "$tmp/base" "$tmp/include/uapi/linux/vm_sockets.h"
+			found=1
+		fi
+		patch -s -p1 -d "$tmp" --no-backup-if-mismatch -F0 < "$tmp/diff" >&2 ||
+			{ echo "FAIL: $p does not apply to vm_sockets.h as the series has it" >&2; exit 1; }
 	done < "$series"
-	[ "$found" = 1 ] || { echo "no patches listed in $series" >&2; exit 1; }
+	[ "$found" = 1 ] || { echo "no patch in $series touches vm_sockets.h" >&2; exit 1; }
+	{ diff "$tmp/base" "$tmp/include/uapi/linux/vm_sockets.h" || true; } | sed -n 's/^> //p'
 }
 
 lib_block() {

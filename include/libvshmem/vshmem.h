@@ -98,6 +98,10 @@ enum vshmem_type {
 	VSHMEM_TYPE_FFA = 1,
 	/** A new dma-buf fd of the borrower's own (same-kernel peer). */
 	VSHMEM_TYPE_LOCAL,
+	/** The borrower is the transport's device (the host side of a
+	 *  virtio-vsock device), which reaches the memory by the addresses
+	 *  of its DMA mapping. Offered by a guest, never received by one. */
+	VSHMEM_TYPE_ADDR,
 };
 
 /** Capability bit for a delivery type (vshmem_channel_get_caps()):

@@ -270,6 +270,17 @@ static void test_translate(void **state)
 	assert_int_equal(VSHMEM_KIND_SEND_SECURE, 3);
 	assert_int_equal(VSHMEM_TYPE_FFA, 1);
 	assert_int_equal(VSHMEM_TYPE_LOCAL, 2);
+	assert_int_equal(VSHMEM_TYPE_ADDR, 3);
+	/* the type offered follows the caps: local borrower, device, partition */
+	assert_int_equal(vshmem_send_type_from_caps(VSOCK_SHMEM_CAP_TYPE(VSOCK_SHMEM_TYPE_LOCAL) |
+						    VSOCK_SHMEM_CAP_TYPE(VSOCK_SHMEM_TYPE_FFA)),
+			 VSOCK_SHMEM_TYPE_LOCAL);
+	assert_int_equal(vshmem_send_type_from_caps(VSOCK_SHMEM_CAP_TYPE(VSOCK_SHMEM_TYPE_ADDR)),
+			 VSOCK_SHMEM_TYPE_ADDR);
+	assert_int_equal(vshmem_send_type_from_caps(VSOCK_SHMEM_CAP_TYPE(VSOCK_SHMEM_TYPE_FFA)),
+			 VSOCK_SHMEM_TYPE_FFA);
+	/* an offer by address is never delivered to a reader */
+	assert_int_equal(vshmem_type_from_uapi(VSOCK_SHMEM_TYPE_ADDR), -EPROTO);
 	assert_true(VSHMEM_CAP_TYPE(VSHMEM_TYPE_LOCAL) == UINT64_C(1) << 2);
 	assert_true(VSHMEM_CAP_KIND(VSHMEM_KIND_LEND) == UINT64_C(1) << 18);
 	assert_true(vshmem_caps_from_uapi(VSOCK_SHMEM_CAP_KIND(VSOCK_SHMEM_KIND_SHARE)) ==
