@@ -3,6 +3,7 @@
 #   series        kernel/patches is the format-patch output of its branch
 #                 (series-to-branch.sh, then branch-to-series.sh --check)
 #   checkpatch    checkpatch.pl --strict on the series
+#   kernel-doc    scripts/kernel-doc -none on every file the series touches
 #   build-x86_64  W=1 build of the x86_64 test kernel
 #   build-arm64   W=1 build for arm64 (build-only check)
 #   kunit         KUnit suites of kernel/.kunitconfig (UML, or QEMU x86_64)
@@ -68,6 +69,7 @@ if ! run prepare "$S/prepare.sh"; then
 else
 	run series series_round_trip
 	run checkpatch "$S/checkpatch.sh"
+	run kernel-doc "$S/kernel-doc.sh"
 	x86=
 	if run build-x86_64 "$S/build.sh" --arch x86_64; then
 		x86=$(build_dir x86_64 0)/arch/x86/boot/bzImage
