@@ -1,7 +1,8 @@
 #!/bin/bash
 # Installs, with apt, the Debian packages every test and the demo need: the
-# union of the library's (tests/run-library-tests.sh) and the kernel
-# tooling's (kernel/scripts/lib.sh) lists. Installs nothing when all are
+# union of the library's (tests/run-library-tests.sh), the kernel
+# tooling's (kernel/scripts/lib.sh, ffa-firmware.sh) and the virtio suite's
+# (tests/virtio/run.sh) lists. Installs nothing when all are
 # present; needs root (or sudo) otherwise.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,6 +13,7 @@ list_of() { # file variable
 packages="$(list_of "$root/tests/run-library-tests.sh" LIBRARY_APT_PACKAGES)"
 packages+=" $(list_of "$root/kernel/scripts/lib.sh" KERNEL_APT_PACKAGES)"
 packages+=" $(list_of "$root/kernel/scripts/ffa-firmware.sh" FFA_APT_PACKAGES)"
+packages+=" $(list_of "$root/tests/virtio/run.sh" VIRTIO_APT_PACKAGES)"
 # checkpatch.pl's SPDX check runs the system python with these modules.
 packages+=" python3-ply python3-git"
 packages=$(tr ' ' '\n' <<<"$packages" | sed '/^$/d' | sort -u | tr '\n' ' ')
