@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "shmem.h"
 #include "vuv.h"
 
 #define CONN_BUF_ALLOC	(256U * 1024)	/* credit given to the guest per connection */
@@ -189,6 +190,15 @@ static void queue_rst_for(const struct vsock_hdr *in)
 
 	vuv_stats.rst_sent++;
 	queue_ctrl_raw(&h, NULL, 0);
+}
+
+static void queue_shmem(struct vuv_conn *c, const void *data,
+				 uint32_t len)
+{
+	struct vsock_hdr h;
+
+	fill_hdr(&h, c, OP_SHMEM);
+	queue_ctrl_raw(&h, data, len);
 }
 
 static uint32_t peer_credit(const struct vuv_conn *c)
@@ -563,6 +573,56 @@ static void rx_rw(struct vuv_conn *c, const struct vsock_hdr *h,
 	conn_drain(c);
 }
 
+/*
+ * A descriptor from the guest. Checked in full (shmem.c), then: the host
+ * programs of this version take no offers (design 8.11: the framed mode is
+ * the next step), so an offer is given back at once with RELINQUISH; its
+ * data bytes follow as ordinary data. RECLAIM of an offer that is not live
+ * (all of them, so far) is counted as bad.
+ */
+static void rx_shmem(struct vuv_conn *c, const struct vsock_hdr *h,
+		     const struct vuv_chain *ch)
+{
+	struct shmem_range *r = NULL;
+	struct shmem_desc d;
+	const char *why = "";
+	uint8_t *buf, rel[SHMEM_FIXED_LEN + SHMEM_TAIL_LEN];
+	int ret = -EPROTO;
+
+	if (!(cs.dev->features & (1ULL << VIRTIO_VSOCK_F_SHMEM))) {
+		vuv_err("connection %u: OP_SHMEM without VIRTIO_VSOCK_F_SHMEM: dropped",
+			c->local_port);
+		vuv_stats.shmem_bad++;
+		return;
+	}
+	buf = malloc(h->len ? h->len : 1);
+	if (!buf)
+		return;
+	vuv_chain_read(ch, VSOCK_HDR_LEN, buf, h->len);
+	ret = vuv_shmem_parse(buf, h->len, &d, &why);
+	free(buf);
+	if (!ret && d.subop == SHMEM_SUBOP_OFFER) {
+		r = calloc(d.nents, sizeof(*r));
+		ret = r ? vuv_shmem_translate(&cs.dev->mem, &d, r, &why) : -ENOMEM;
+	} else if (!ret) {
+		why = "a reclaim of an offer that is not live";
+		ret = -ENOENT;
+	}
+	if (ret) {
+		vuv_err("connection %u: bad OP_SHMEM descriptor: %s", c->local_port,
+			why);
+		vuv_stats.shmem_bad++;
+	} else {
+		vuv_dbg("connection %u: offer %llu of %llu bytes in %u ranges: given back",
+			c->local_port, (unsigned long long)d.id,
+			(unsigned long long)d.size, d.nents);
+		vuv_stats.shmem_ok++;
+		queue_shmem(c, rel, vuv_shmem_relinquish(rel, d.id));
+	}
+	free(r);
+	free(d.ents);
+}
+
 void vuv_conn_rx_packet(const struct vsock_hdr *le, const struct vuv_chain *ch)
 {
 	struct vsock_hdr h;
@@ -671,8 +731,7 @@ void vuv_conn_rx_packet(const struct vsock_hdr *le, const struct vuv_chain *ch)
 	case OP_CREDIT_UPDATE:
 		break;
 	case OP_SHMEM:
-		/* offers: not taken yet (the guest is told nothing: counted) */
-		vuv_stats.shmem_bad++;
+		rx_shmem(c, &h, ch);
 		break;
 	default:
 		vuv_stats.bad_pkts++;

@@ -192,14 +192,16 @@ static void device_changed(void)
 
 static void print_stats(void)
 {
-	vuv_info("packets in %llu out %llu, bytes in %llu out %llu, RST sent %llu, bad packets %llu, overruns %llu, connections %u",
+	vuv_info("packets in %llu out %llu, bytes in %llu out %llu, RST sent %llu, bad packets %llu, overruns %llu, offers %llu, bad descriptors %llu, connections %u",
 		 (unsigned long long)vuv_stats.pkts_in,
 		 (unsigned long long)vuv_stats.pkts_out,
 		 (unsigned long long)vuv_stats.bytes_in,
 		 (unsigned long long)vuv_stats.bytes_out,
 		 (unsigned long long)vuv_stats.rst_sent,
 		 (unsigned long long)vuv_stats.bad_pkts,
-		 (unsigned long long)vuv_stats.overruns, vuv_conn_count());
+		 (unsigned long long)vuv_stats.overruns,
+		 (unsigned long long)vuv_stats.shmem_ok,
+		 (unsigned long long)vuv_stats.shmem_bad, vuv_conn_count());
 }
 
 int main(int argc, char **argv)
