@@ -12,7 +12,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -69,6 +68,41 @@ void vuv_loop_del(struct vuv_fd *f)
 		return;
 	epoll_ctl(epfd, EPOLL_CTL_DEL, f->fd, NULL);
 	f->added = false;
+}
+
+/*
+ * Signals: whichever thread gets one (DPDK starts its own), a handler
+ * notes it and wakes the loop through an eventfd.
+ */
+static volatile sig_atomic_t sig_quit, sig_stats;
+static int sig_evfd = -1;
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+
+	if (sig == SIGUSR1)
+		sig_stats = 1;
+	else
+		sig_quit = 1;
+	eventfd_write(sig_evfd, 1);
+	errno = saved;
+}
+
+static int setup_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	int sigs[] = { SIGINT, SIGTERM, SIGUSR1 };
+
+	sig_evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (sig_evfd < 0)
+		return -errno;
+	sigemptyset(&sa.sa_mask);
+	for (unsigned int i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], &sa, NULL))
+			return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	return sig_evfd;
 }
 
 static void usage(FILE *f)
@@ -209,7 +243,6 @@ int main(int argc, char **argv)
 	struct vuv_opts o = { .guest_cid = 3, .shmem = true };
 	struct vuv_fd evf = { .kind = FD_EVENT }, sigf = { .kind = FD_SIGNAL };
 	struct epoll_event evs[64];
-	sigset_t mask;
 	int ret, n, i, evfd;
 	bool quit = false;
 
@@ -219,17 +252,10 @@ int main(int argc, char **argv)
 		return ret;
 	vuv_opt = &o;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGUSR1);
-	sigaddset(&mask, SIGPIPE);
-	/* before DPDK starts its threads, so that they inherit the mask */
-	pthread_sigmask(SIG_BLOCK, &mask, NULL);
-	sigf.fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	sigf.fd = setup_signals();
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (sigf.fd < 0 || epfd < 0) {
-		error(errno, "signalfd/epoll");
+		error(errno, "eventfd/epoll");
 		return EXIT_ERROR;
 	}
 	vuv_conn_init(&dev);
@@ -262,8 +288,8 @@ int main(int argc, char **argv)
 		}
 		for (i = 0; i < n && !quit; i++) {
 			struct vuv_fd *f = evs[i].data.ptr;
-			struct signalfd_siginfo si;
 			bool was = dev.running;
+			eventfd_t v;
 
 			switch (f->kind) {
 			case FD_EVENT:
@@ -274,12 +300,12 @@ int main(int argc, char **argv)
 				n = 0;
 				break;
 			case FD_SIGNAL:
-				while (read(sigf.fd, &si, sizeof(si)) == sizeof(si)) {
-					if (si.ssi_signo == SIGUSR1)
-						print_stats();
-					else if (si.ssi_signo != SIGPIPE)
-						quit = true;
+				eventfd_read(sigf.fd, &v);
+				if (sig_stats) {
+					sig_stats = 0;
+					print_stats();
 				}
+				quit = sig_quit;
 				break;
 			case FD_KICK_RX:
 			case FD_KICK_TX:

@@ -60,6 +60,7 @@ static struct {
 	int evfd;
 	int start_vid;		/* -1: no start pending */
 	bool stop_pending, stop_done, exiting;
+	bool started;		/* the loop runs the device */
 	const struct vuv_opts *o;
 	bool registered;
 } vh = {
@@ -137,6 +138,22 @@ static int new_device(int vid)
 	return 0;
 }
 
+/* rte_vhost calls new_device once the rings it knows of are ready, which
+ * may be before the front end set up the second one: a queue that becomes
+ * ready later starts the device then. */
+static int vring_state_changed(int vid, uint16_t queue_id, int enable)
+{
+	(void)queue_id;
+	if (!enable)
+		return 0;
+	pthread_mutex_lock(&vh.lock);
+	if (!vh.started)
+		vh.start_vid = vid;
+	pthread_mutex_unlock(&vh.lock);
+	kick_loop();
+	return 0;
+}
+
 static void destroy_device(int vid)
 {
 	pthread_mutex_lock(&vh.lock);
@@ -156,6 +173,7 @@ static void destroy_device(int vid)
 static const struct rte_vhost_device_ops dev_ops = {
 	.new_device = new_device,
 	.destroy_device = destroy_device,
+	.vring_state_changed = vring_state_changed,
 	.new_connection = new_connection,
 	.destroy_connection = destroy_connection,
 };
@@ -296,9 +314,11 @@ static int dev_start(struct vuv_dev *d, int vid)
 		struct vuv_vq *vq = &d->vq[q];
 
 		if (rte_vhost_get_vhost_vring(vid, q, &vr) ||
+		    !vr.desc || !vr.avail || !vr.used || !vr.size ||
+		    vr.kickfd < 0 ||
 		    rte_vhost_get_vring_base(vid, q, &vq->last_avail,
 					     &vq->last_used))
-			return -EIO;
+			return -EAGAIN;	/* not set up yet */
 		vq->idx = q;
 		vq->size = vr.size;
 		vq->desc = (struct vring_desc_ *)vr.desc;
@@ -353,19 +373,30 @@ int vuv_vhost_event(struct vuv_dev *d)
 	vid = vh.start_vid;
 	vh.start_vid = -1;
 	if (vh.stop_pending) {
+		vid = -1;
+		vh.started = false;
 		dev_stop(d);
 		vh.stop_pending = false;
 		vh.stop_done = true;
 		pthread_cond_broadcast(&vh.cond);
 	}
 	pthread_mutex_unlock(&vh.lock);
-	if (vid >= 0) {
+	if (vid >= 0 && !d->running) {
 		ret = dev_start(d, vid);
-		if (ret) {
+		if (ret == -EAGAIN) {
+			vuv_dbg("device: waiting for the front end to set up both queues");
+			for (unsigned int q = 0; q < 2; q++)
+				vuv_loop_del(&d->kick[q]);
+			ret = 0;
+		} else if (ret) {
 			vuv_err("cannot start the device: %s", strerror(-ret));
 			for (unsigned int q = 0; q < 2; q++)
 				vuv_loop_del(&d->kick[q]);
 			d->running = false;
+		} else {
+			pthread_mutex_lock(&vh.lock);
+			vh.started = true;
+			pthread_mutex_unlock(&vh.lock);
 		}
 	}
 	return ret;
