@@ -12,8 +12,9 @@
 #   virtio    tests/virtio/run.sh: a real virtio-vsock device (QEMU's
 #             vhost-user-vsock-pci + vhost-user-vsock/) between the x86_64
 #             guest and host programs: stream/seqpacket both ways, RST,
-#             shutdown, the backend killed (~25 s under TCG with the
-#             kernel and builds cached)
+#             shutdown, the backend killed, and OP_SHMEM descriptors
+#             from a stand-in front end (~35 s under TCG with the kernel
+#             and builds cached)
 #   vm-arm64  the same suite in the arm64 guest behind TF-A + OP-TEE
 #             (tests/vm/run.sh --arch arm64, normal kernel; ~70 s plus the
 #             arm64 kernel build if it is not cached)
