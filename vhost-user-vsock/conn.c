@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <endian.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +33,16 @@
 struct chunk {
 	struct chunk *next;
 	uint32_t len, off;
+	uint32_t credit;	/* guest bytes in it (0 for an OFFER or RECLAIM frame) */
+	unsigned int nfds;	/* fds to pass with it (SCM_RIGHTS), owned */
+	int fds[VUV_MAX_REGIONS];
 	uint8_t data[];
 };
+
+/* Framed connections (design 8.11): every Unix message is a frame. */
+#define FRAME_HDR	16	/* le32 op; le32 flags; le64 id */
+enum { FR_DATA = 1, FR_OFFER = 2, FR_RECLAIM = 3, FR_RELEASE = 4 };
+#define FR_EOM		1U
 
 struct ctrl_pkt {
 	struct ctrl_pkt *next;
@@ -63,7 +72,43 @@ struct vuv_conn {
 	struct chunk *iq, **iq_tail;
 	uint32_t iq_bytes;		/* queued, not yet written */
 	struct chunk *seq_cur;		/* SEQPACKET: the message being assembled */
+	/* offers (framed connections only) */
+	bool framed;
+	uint64_t *live;			/* ids of the offers the program holds */
+	unsigned int nlive, live_cap;
 };
+
+static void chunk_free(struct chunk *k)
+{
+	while (k->nfds)
+		close(k->fds[--k->nfds]);
+	free(k);
+}
+
+static struct chunk *frame_new(uint32_t op, uint32_t flags, uint64_t id,
+			       const void *p, uint32_t len, uint32_t credit)
+{
+	struct chunk *k = malloc(sizeof(*k) + FRAME_HDR + len);
+	uint32_t v;
+	uint64_t w;
+
+	if (!k)
+		return NULL;
+	k->next = NULL;
+	k->off = 0;
+	k->len = FRAME_HDR + len;
+	k->credit = credit;
+	k->nfds = 0;
+	v = htole32(op);
+	memcpy(k->data, &v, 4);
+	v = htole32(flags);
+	memcpy(k->data + 4, &v, 4);
+	w = htole64(id);
+	memcpy(k->data + 8, &w, 8);
+	if (len)
+		memcpy(k->data + FRAME_HDR, p, len);
+	return k;
+}
 
 static struct {
 	struct vuv_dev *dev;
@@ -192,15 +237,6 @@ static void queue_rst_for(const struct vsock_hdr *in)
 	queue_ctrl_raw(&h, NULL, 0);
 }
 
-static void queue_shmem(struct vuv_conn *c, const void *data,
-				 uint32_t len)
-{
-	struct vsock_hdr h;
-
-	fill_hdr(&h, c, OP_SHMEM);
-	queue_ctrl_raw(&h, data, len);
-}
-
 static uint32_t peer_credit(const struct vuv_conn *c)
 {
 	uint32_t used = c->tx_cnt - c->peer_fwd_cnt;
@@ -277,9 +313,10 @@ static void conn_free(struct vuv_conn *c)
 	}
 	while ((k = c->iq)) {
 		c->iq = k->next;
-		free(k);
+		chunk_free(k);
 	}
 	free(c->seq_cur);
+	free(c->live);
 	free(c->obuf);
 	vuv_dbg("connection %u <-> guest %u closed", c->local_port,
 		c->peer_port);
@@ -287,8 +324,36 @@ static void conn_free(struct vuv_conn *c)
 	cs.count--;
 }
 
+static int live_find(const struct vuv_conn *c, uint64_t id)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->nlive; i++)
+		if (c->live[i] == id)
+			return i;
+	return -1;
+}
+
+static void queue_relinquish(struct vuv_conn *c, uint64_t id)
+{
+	uint8_t rel[SHMEM_FIXED_LEN + SHMEM_TAIL_LEN];
+	struct vsock_hdr h;
+
+	fill_hdr(&h, c, OP_SHMEM);
+	queue_ctrl_raw(&h, rel, vuv_shmem_relinquish(rel, id));
+}
+
+/* The host program is done with every offer it holds (it closed, died,
+ * or the connection is being reset): the guest gets them back. */
+static void relinquish_all(struct vuv_conn *c)
+{
+	while (c->nlive)
+		queue_relinquish(c, c->live[--c->nlive]);
+}
+
 static void conn_reset(struct vuv_conn *c)
 {
+	relinquish_all(c);
 	queue_ctrl(c, OP_RST, 0);
 	conn_free(c);
 }
@@ -317,22 +382,67 @@ static struct vuv_conn *conn_new(int fd, uint16_t type, uint32_t local,
 	return c;
 }
 
+/* A frame from the host program (framed connections): DATA becomes obuf's
+ * content, RELEASE gives an offer back. 0, or -1 if c was freed. */
+static int rx_frame(struct vuv_conn *c, size_t n)
+{
+	uint32_t op;
+	uint64_t id;
+	int i;
+
+	if (n < FRAME_HDR) {
+		vuv_err("connection %u: a frame of %zu bytes: reset", c->local_port, n);
+		conn_reset(c);
+		return -1;
+	}
+	memcpy(&op, c->obuf, 4);
+	memcpy(&id, c->obuf + 8, 8);
+	op = le32toh(op);
+	id = le64toh(id);
+	switch (op) {
+	case FR_DATA:
+		c->ooff = FRAME_HDR;
+		c->olen = n;
+		return 0;
+	case FR_RELEASE:
+		i = live_find(c, id);
+		if (i < 0) {
+			vuv_err("connection %u: RELEASE of offer %llu, which the program does not hold",
+				c->local_port, (unsigned long long)id);
+			vuv_stats.shmem_bad++;
+		} else {
+			c->live[i] = c->live[--c->nlive];
+			queue_relinquish(c, id);
+		}
+		c->olen = c->ooff = 0;
+		return 0;
+	default:
+		vuv_err("connection %u: unknown frame %u: reset", c->local_port, op);
+		conn_reset(c);
+		return -1;
+	}
+}
+
 /* Read from the host program into obuf (only when obuf is empty). */
 static void conn_refill(struct vuv_conn *c)
 {
 	ssize_t n;
 
+	/* the Unix socket keeps message boundaries (SOCK_SEQPACKET) */
+	bool useq = c->framed || c->type == VSOCK_TYPE_SEQPACKET;
+	size_t max = OBUF_MAX + (c->framed ? FRAME_HDR : 0);
+
 	while (c->state == C_CONNECTED && !c->olen && !c->uds_eof &&
 	       c->uds.fd >= 0 && !(c->peer_shut & SHUTDOWN_RCV)) {
 		if (!c->obuf) {
-			c->obuf = malloc(OBUF_MAX);
+			c->obuf = malloc(OBUF_MAX + FRAME_HDR);
 			if (!c->obuf) {
 				conn_reset(c);
 				return;
 			}
 		}
-		n = recv(c->uds.fd, c->obuf, OBUF_MAX,
-			 MSG_DONTWAIT | (c->type == VSOCK_TYPE_SEQPACKET ? MSG_TRUNC : 0));
+		n = recv(c->uds.fd, c->obuf, max,
+			 MSG_DONTWAIT | (useq ? MSG_TRUNC : 0));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -343,7 +453,7 @@ static void conn_refill(struct vuv_conn *c)
 			conn_reset(c);
 			return;
 		}
-		if (n == 0 && c->type == VSOCK_TYPE_STREAM) {
+		if (n == 0 && !useq) {
 			c->uds_eof = true;
 			break;
 		}
@@ -356,17 +466,23 @@ static void conn_refill(struct vuv_conn *c)
 				break;
 			}
 		}
-		if ((size_t)n > OBUF_MAX) {
-			vuv_err("connection %u: host message of %zd bytes, at most %u are carried: reset",
-				c->local_port, n, OBUF_MAX);
+		if ((size_t)n > max) {
+			vuv_err("connection %u: host message of %zd bytes, at most %zu are carried: reset",
+				c->local_port, n, max);
 			conn_reset(c);
 			return;
 		}
-		c->olen = n;
-		c->ooff = 0;
-		if (c->type == VSOCK_TYPE_SEQPACKET && n == 0)
-			c->olen = 0;	/* empty messages are not carried */
+		if (c->framed && rx_frame(c, n))
+			return;
+		if (!c->framed) {
+			c->olen = n;
+			c->ooff = 0;
+		}
+		if (c->olen == c->ooff)
+			c->olen = c->ooff = 0;	/* empty messages are not carried */
 	}
+	if (c->uds_eof && c->nlive)
+		relinquish_all(c);
 	if (c->uds_eof && !c->olen) {
 		/* the host program shut its sending side, or is gone: tell
 		 * the guest (both directions if it is gone) */
@@ -486,6 +602,38 @@ static void maybe_credit_update(struct vuv_conn *c)
 		queue_ctrl(c, OP_CREDIT_UPDATE, 0);
 }
 
+/* One frame with its fds: the byte count, or -1 (errno). */
+static ssize_t send_frame(int fd, const struct chunk *k)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * VUV_MAX_REGIONS)];
+		struct cmsghdr align;
+	} cm;
+	struct iovec iov = { (void *)k->data, k->len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (k->nfds) {
+		struct cmsghdr *h;
+
+		memset(&cm, 0, sizeof(cm));
+		mh.msg_control = cm.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * k->nfds);
+		h = CMSG_FIRSTHDR(&mh);
+		h->cmsg_level = SOL_SOCKET;
+		h->cmsg_type = SCM_RIGHTS;
+		h->cmsg_len = CMSG_LEN(sizeof(int) * k->nfds);
+		memcpy(CMSG_DATA(h), k->fds, sizeof(int) * k->nfds);
+	}
+	return sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+static void iq_add(struct vuv_conn *c, struct chunk *k)
+{
+	*c->iq_tail = k;
+	c->iq_tail = &k->next;
+	c->iq_bytes += k->credit;
+}
+
 /* Write queued guest data to the host program. 0, or -1 if c was freed. */
 static int conn_drain(struct vuv_conn *c)
 {
@@ -495,8 +643,11 @@ static int conn_drain(struct vuv_conn *c)
 	while ((k = c->iq)) {
 		if (c->uds.fd < 0)
 			return -1;
-		n = send(c->uds.fd, k->data + k->off, k->len - k->off,
-			 MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (c->framed)
+			n = send_frame(c->uds.fd, k);
+		else
+			n = send(c->uds.fd, k->data + k->off, k->len - k->off,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -507,7 +658,13 @@ static int conn_drain(struct vuv_conn *c)
 			conn_reset(c);
 			return -1;
 		}
-		k->off += n;
+		if (c->framed) {
+			/* a frame goes whole; its guest bytes are consumed */
+			k->off = k->len;
+			n = k->credit;
+		} else {
+			k->off += n;
+		}
 		c->fwd_cnt += n;
 		c->iq_bytes -= n;
 		if (k->off < k->len)
@@ -515,7 +672,7 @@ static int conn_drain(struct vuv_conn *c)
 		c->iq = k->next;
 		if (!c->iq)
 			c->iq_tail = &c->iq;
-		free(k);
+		chunk_free(k);
 	}
 	if (!c->iq && (c->peer_shut & SHUTDOWN_SEND) && c->uds.fd >= 0) {
 		if ((c->peer_shut & SHUTDOWN_RCV) ||
@@ -560,6 +717,7 @@ static void rx_rw(struct vuv_conn *c, const struct vsock_hdr *h,
 	if (!had) {
 		k->next = NULL;
 		k->off = 0;
+		k->nfds = 0;
 	}
 	vuv_chain_read(ch, VSOCK_HDR_LEN, k->data + had, h->len);
 	k->len = had + h->len;
@@ -567,44 +725,137 @@ static void rx_rw(struct vuv_conn *c, const struct vsock_hdr *h,
 		c->seq_cur = k;
 		return;
 	}
-	*c->iq_tail = k;
-	c->iq_tail = &k->next;
-	c->iq_bytes += k->len;
+	k->credit = k->len;
+	if (c->framed) {
+		struct chunk *f = frame_new(FR_DATA,
+				c->type == VSOCK_TYPE_SEQPACKET ? FR_EOM : 0, 0,
+				k->data, k->len, k->len);
+
+		free(k);
+		if (!f) {
+			conn_reset(c);
+			return;
+		}
+		k = f;
+	}
+	iq_add(c, k);
 	conn_drain(c);
 }
 
+/* An OFFER for a framed connection: its frame (docs/design.md 8.11) with
+ * the guest-RAM fds of its ranges. 0, or -errno. */
+static int offer_frame(struct vuv_conn *c, const struct shmem_desc *d,
+		       const struct shmem_range *r)
+{
+	uint32_t plen = 32 + 24 * d->nents, i, j, v;
+	int fds[VUV_MAX_REGIONS];
+	unsigned int nfds = 0;
+	struct chunk *k;
+	uint8_t *p;
+	uint64_t w;
+
+	p = calloc(1, plen);
+	if (!p)
+		return -ENOMEM;
+	w = htole64(d->tag);
+	memcpy(p, &w, 8);
+	w = htole64(d->size);
+	memcpy(p + 8, &w, 8);
+	v = htole32(d->kind);
+	memcpy(p + 16, &v, 4);
+	v = htole32(d->flags);
+	memcpy(p + 20, &v, 4);
+	v = htole32(d->data_len);
+	memcpy(p + 24, &v, 4);
+	v = htole32(d->nents);
+	memcpy(p + 28, &v, 4);
+	for (i = 0; i < d->nents; i++) {
+		uint8_t *e = p + 32 + 24 * i;
+
+		/* one fd per region used, in order of first use */
+		for (j = 0; j < nfds; j++)
+			if (fds[j] == r[i].fd)
+				break;
+		if (j == nfds)
+			fds[nfds++] = r[i].fd;
+		v = htole32(j);
+		memcpy(e, &v, 4);
+		w = htole64(r[i].offset);
+		memcpy(e + 8, &w, 8);
+		w = htole64(r[i].len);
+		memcpy(e + 16, &w, 8);
+	}
+	k = frame_new(FR_OFFER, 0, d->id, p, plen, 0);
+	free(p);
+	if (!k)
+		return -ENOMEM;
+	/* the memory table's fds are rte_vhost's: pass copies */
+	for (j = 0; j < nfds; j++) {
+		k->fds[j] = fcntl(fds[j], F_DUPFD_CLOEXEC, 0);
+		if (k->fds[j] < 0) {
+			int err = -errno;
+
+			chunk_free(k);
+			return err;
+		}
+		k->nfds = j + 1;
+	}
+	if (c->nlive == c->live_cap) {
+		unsigned int cap = c->live_cap ? 2 * c->live_cap : 8;
+		uint64_t *l = realloc(c->live, cap * sizeof(*l));
+
+		if (!l) {
+			chunk_free(k);
+			return -ENOMEM;
+		}
+		c->live = l;
+		c->live_cap = cap;
+	}
+	c->live[c->nlive++] = d->id;
+	iq_add(c, k);
+	return 0;
+}
+
 /*
- * A descriptor from the guest. Checked in full (shmem.c), then: the host
- * programs of this version take no offers (design 8.11: the framed mode is
- * the next step), so an offer is given back at once with RELINQUISH; its
- * data bytes follow as ordinary data. RECLAIM of an offer that is not live
- * (all of them, so far) is counted as bad.
+ * A descriptor from the guest, checked in full (shmem.c). On a framed
+ * connection an OFFER goes to the host program as a frame with the
+ * guest-RAM fd (the offer is live until it sends RELEASE, closes or dies)
+ * and a RECLAIM of a live offer is passed on; on a plain connection the
+ * program takes no offers, so an OFFER is given back at once with
+ * RELINQUISH (its data bytes follow as ordinary data). 0, or -1 if c was
+ * freed.
  */
-static void rx_shmem(struct vuv_conn *c, const struct vsock_hdr *h,
-		     const struct vuv_chain *ch)
+static int rx_shmem(struct vuv_conn *c, const struct vsock_hdr *h,
+		    const struct vuv_chain *ch)
 {
 	struct shmem_range *r = NULL;
 	struct shmem_desc d;
 	const char *why = "";
-	uint8_t *buf, rel[SHMEM_FIXED_LEN + SHMEM_TAIL_LEN];
-	int ret = -EPROTO;
+	uint8_t *buf;
+	int ret, i = -1;
 
 	if (!(cs.dev->features & (1ULL << VIRTIO_VSOCK_F_SHMEM))) {
 		vuv_err("connection %u: OP_SHMEM without VIRTIO_VSOCK_F_SHMEM: dropped",
 			c->local_port);
 		vuv_stats.shmem_bad++;
-		return;
+		return 0;
 	}
 	buf = malloc(h->len ? h->len : 1);
 	if (!buf)
-		return;
+		return 0;
 	vuv_chain_read(ch, VSOCK_HDR_LEN, buf, h->len);
 	ret = vuv_shmem_parse(buf, h->len, &d, &why);
 	free(buf);
+	if (!ret)
+		i = live_find(c, d.id);
 	if (!ret && d.subop == SHMEM_SUBOP_OFFER) {
 		r = calloc(d.nents, sizeof(*r));
 		ret = r ? vuv_shmem_translate(&cs.dev->mem, &d, r, &why) : -ENOMEM;
-	} else if (!ret) {
+		if (!ret && i >= 0) {
+			why = "an id that is live already";
+			ret = -EEXIST;
+		}
+	} else if (!ret && i < 0) {
 		why = "a reclaim of an offer that is not live";
 		ret = -ENOENT;
 	}
@@ -612,21 +863,36 @@ static void rx_shmem(struct vuv_conn *c, const struct vsock_hdr *h,
 		vuv_err("connection %u: bad OP_SHMEM descriptor: %s", c->local_port,
 			why);
 		vuv_stats.shmem_bad++;
+	} else if (d.subop == SHMEM_SUBOP_RECLAIM) {
+		struct chunk *k = frame_new(FR_RECLAIM, 0, d.id, NULL, 0, 0);
+
+		c->live[i] = c->live[--c->nlive];
+		if (k)
+			iq_add(c, k);
+		vuv_dbg("connection %u: offer %llu reclaimed by the guest",
+			c->local_port, (unsigned long long)d.id);
+	} else if (c->framed && offer_frame(c, &d, r) == 0) {
+		vuv_dbg("connection %u: offer %llu of %llu bytes in %u ranges: to the program",
+			c->local_port, (unsigned long long)d.id,
+			(unsigned long long)d.size, d.nents);
+		vuv_stats.shmem_ok++;
 	} else {
 		vuv_dbg("connection %u: offer %llu of %llu bytes in %u ranges: given back",
 			c->local_port, (unsigned long long)d.id,
 			(unsigned long long)d.size, d.nents);
 		vuv_stats.shmem_ok++;
-		queue_shmem(c, rel, vuv_shmem_relinquish(rel, d.id));
+		queue_relinquish(c, d.id);
 	}
 	free(r);
 	free(d.ents);
+	return c->iq ? conn_drain(c) : 0;
 }
 
 void vuv_conn_rx_packet(const struct vsock_hdr *le, const struct vuv_chain *ch)
 {
 	struct vsock_hdr h;
 	struct vuv_conn *c;
+	bool framed = false;
 	int fd;
 
 	hdr_from_le(&h, le);
@@ -661,7 +927,7 @@ void vuv_conn_rx_packet(const struct vsock_hdr *le, const struct vuv_chain *ch)
 			queue_rst_for(&h);
 			return;
 		}
-		fd = vuv_uds_connect_port(h.dst_port, h.type);
+		fd = vuv_uds_connect_port(h.dst_port, h.type, &framed);
 		if (fd < 0) {
 			vuv_dbg("guest port %u -> host port %u: %s", h.src_port,
 				h.dst_port, strerror(-fd));
@@ -675,6 +941,7 @@ void vuv_conn_rx_packet(const struct vsock_hdr *le, const struct vuv_chain *ch)
 			return;
 		}
 		c->state = C_CONNECTED;
+		c->framed = framed;
 		c->peer_buf_alloc = h.buf_alloc;
 		c->peer_fwd_cnt = h.fwd_cnt;
 		vuv_dbg("guest port %u -> host port %u: connected", h.src_port,
@@ -731,7 +998,8 @@ void vuv_conn_rx_packet(const struct vsock_hdr *le, const struct vuv_chain *ch)
 	case OP_CREDIT_UPDATE:
 		break;
 	case OP_SHMEM:
-		rx_shmem(c, &h, ch);
+		if (rx_shmem(c, &h, ch))
+			return;
 		break;
 	default:
 		vuv_stats.bad_pkts++;

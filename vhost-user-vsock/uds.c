@@ -8,7 +8,9 @@
  *    it reads "OK <host port>\n" and the socket carries the connection;
  *    if the guest refuses, the socket is closed without "OK";
  *  - a guest connection to host port P goes to the Unix socket
- *    <uds-path>_P of the guest's socket type, where a host program listens.
+ *    <uds-path>_P of the guest's socket type, where a host program listens,
+ *    or to <uds-path>_P.shmem if a program that takes offers listens
+ *    there (framed SOCK_SEQPACKET, docs/design.md 8.11).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -231,15 +233,30 @@ void vuv_uds_event(struct vuv_fd *f, uint32_t events)
 	}
 }
 
-int vuv_uds_connect_port(uint32_t port, int vtype)
+int vuv_uds_connect_port(uint32_t port, int vtype, bool *framed)
 {
 	struct sockaddr_un sa;
 	int fd, ret, type = vtype == VSOCK_TYPE_SEQPACKET ? SOCK_SEQPACKET :
 							    SOCK_STREAM;
 
+	/* a program that takes offers listens on <uds-path>_P.shmem
+	 * (SOCK_SEQPACKET, framed: docs/design.md 8.11) */
 	ret = make_addr(&sa, u.path, port);
 	if (ret)
 		return ret;
+	if (strlen(sa.sun_path) + 6 < sizeof(sa.sun_path)) {
+		strcat(sa.sun_path, ".shmem");
+		fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+			*framed = true;
+			return fd;
+		}
+		close(fd);
+		sa.sun_path[strlen(sa.sun_path) - 6] = '\0';
+	}
+	*framed = false;
 	fd = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;

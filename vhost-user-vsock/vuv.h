@@ -199,7 +199,7 @@ unsigned int vuv_conn_count(void);
 int vuv_uds_start(const char *path);
 void vuv_uds_event(struct vuv_fd *f, uint32_t events);
 /* Connect to the host program listening for guest connections to port. */
-int vuv_uds_connect_port(uint32_t port, int type);
+int vuv_uds_connect_port(uint32_t port, int type, bool *framed);
 void vuv_uds_stop(void);
 
 /* ---- diagnostics ---- */

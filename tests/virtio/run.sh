@@ -139,8 +139,10 @@ bpid=
 # ---- 4b. OP_SHMEM descriptors: QEMU 7.2 does not pass VIRTIO_VSOCK_F_SHMEM
 # to the guest (docs/design.md 8.11), so vv_front is the vhost-user front
 # end and the guest driver: it negotiates the bit and sends good and
-# hostile descriptors to a second back end, whose counters must then say
-# 2 offers and 8 bad descriptors.
+# hostile descriptors to a second back end, then offers to a program that
+# takes them (framed, <uds-path>_P.shmem); the back end's counters must
+# then say 5 offers and 9 bad descriptors, and it must hold no more fds
+# than before.
 step "OP_SHMEM descriptors from a stand-in front end (vv_front)"
 "$backend_bin" --socket "$run/front.sock" --uds-path "$run/fvsock" -vv \
 	> "$run/front-backend.log" 2>&1 &
@@ -150,7 +152,10 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 set +e
+fds_before=$(ls /proc/"$fpid"/fd | wc -l)
 front_out=$(timeout 60 "$HB/vv_front" "$run/front.sock" "$run/fvsock" 2>&1)
+sleep 0.5
+fds_after=$(ls /proc/"$fpid"/fd | wc -l)
 kill -TERM "$fpid" 2>/dev/null
 wait "$fpid" 2>/dev/null
 front_brc=$?
@@ -165,8 +170,14 @@ while IFS= read -r l; do
 	[[ $l =~ ^(not\ )?ok\ ([0-9]+)\ (.*)$ ]] &&
 		lines+=$'\n'"${BASH_REMATCH[1]}ok ${BASH_REMATCH[2]} front_${BASH_REMATCH[2]} # ${BASH_REMATCH[3]}"
 done <<<"$front_out"
-expected+=$'\n'$(printf 'front_%d\n' 1 2 3 4 5 6)
-if [ "$counters" = "offers 2, bad descriptors 8" ] && [ "$front_brc" = 0 ]; then
+expected+=$'\n'$(seq -f 'front_%g' 1 13)
+if [ "$fds_before" = "$fds_after" ]; then
+	lines+=$'\n'"ok 0 front_fds # the back end holds $fds_after fds, as before"
+else
+	lines+=$'\n'"not ok 0 front_fds # the back end held $fds_before fds before, $fds_after after"
+fi
+expected+=$'\nfront_fds'
+if [ "$counters" = "offers 5, bad descriptors 9" ] && [ "$front_brc" = 0 ]; then
 	lines+=$'\n'"ok 0 front_counters # $counters"
 else
 	lines+=$'\n'"not ok 0 front_counters # ${counters:-none}, back end exit $front_brc"

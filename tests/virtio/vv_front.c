@@ -55,6 +55,7 @@ struct ring {
 };
 
 static int vfd;
+static uint32_t src_port = GUEST_PORT, dst_port = HOST_PORT;
 static uint8_t *mem;
 static struct ring rx, tx;
 static int tnum, tfail;
@@ -149,8 +150,8 @@ static void send_pkt(uint16_t op, uint16_t type, uint32_t flags,
 	struct { uint64_t src_cid, dst_cid; uint32_t src_port, dst_port, len;
 		 uint16_t type, op; uint32_t flags, buf_alloc, fwd_cnt; }
 		__attribute__((packed)) h = {
-		htole64(GUEST_CID), htole64(2), htole32(GUEST_PORT),
-		htole32(HOST_PORT), htole32(len), htole16(type), htole16(op),
+		htole64(GUEST_CID), htole64(2), htole32(src_port),
+		htole32(dst_port), htole32(len), htole16(type), htole16(op),
 		htole32(flags), htole32(256 * 1024), 0 };
 
 	memcpy(mem + gpa, &h, 44);
@@ -212,6 +213,191 @@ static uint32_t shmem(uint8_t *b, uint32_t subop, uint32_t type, uint64_t id,
 	return len;
 }
 
+/* The next packet with op want (others are skipped): want, or -1. */
+static int recv_want(int want, uint8_t *buf, uint32_t *len, int ms)
+{
+	int op;
+
+	while ((op = recv_pkt(buf, len, ms)) >= 0)
+		if (op == want)
+			return op;
+	return -1;
+}
+
+/* One frame from a framed connection, with its fds: the op, or -1. */
+static int frame_recv(int fd, uint8_t *buf, size_t size, size_t *len,
+		      uint64_t *id, int *fds, unsigned int *nfds)
+{
+	char cbuf[CMSG_SPACE(8 * sizeof(int))];
+	struct iovec iov = { buf, size };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c;
+	ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	uint32_t op;
+
+	*nfds = 0;
+	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			*nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			memcpy(fds, CMSG_DATA(c), *nfds * sizeof(int));
+		}
+	if (n < 16)
+		return -1;
+	memcpy(&op, buf, 4);
+	memcpy(id, buf + 8, 8);
+	*id = le64toh(*id);
+	*len = n;
+	return le32toh(op);
+}
+
+static void frame_send(int fd, uint32_t op, uint64_t id, const void *p, size_t len)
+{
+	uint8_t b[64] = { 0 };
+	uint32_t v = htole32(op);
+	uint64_t w = htole64(id);
+
+	memcpy(b, &v, 4);
+	memcpy(b + 8, &w, 8);
+	memcpy(b + 16, p, len);
+	send(fd, b, 16 + len, MSG_NOSIGNAL);
+}
+
+static void close_fds(int *fds, unsigned int n)
+{
+	while (n)
+		close(fds[--n]);
+}
+
+/* the RELINQUISH ids that come back within ms (up to 8) */
+static int relinquished(uint64_t *ids, int ms)
+{
+	uint8_t b[4096];
+	uint32_t len;
+	int op, n = 0;
+
+	while ((op = recv_pkt(b, &len, ms)) >= 0)
+		if (op == 8 && n < 8 && b[0] == 1) {
+			memcpy(&ids[n], b + 16, 8);
+			ids[n] = le64toh(ids[n]);
+			n++;
+		}
+	return n;
+}
+
+/*
+ * A host program that takes offers (<uds-path>_P.shmem, framed): the
+ * guest's pages arrive as ranges of the guest-RAM fd, written by both
+ * sides without a copy; RELEASE, RECLAIM and the program's close.
+ */
+static void framed(const char *uds)
+{
+	static const uint64_t good[2][2] = { { 0x800000, 8192 }, { 0x900000, 4096 } };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct pollfd p;
+	uint8_t b[4096], pl[512];
+	uint64_t id, ids[8];
+	size_t flen;
+	uint32_t len;
+	unsigned int nfds;
+	int lfd, hfd = -1, fds[8], op, n;
+	bool ok;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s_%u.shmem", uds, HOST_PORT + 1);
+	unlink(sa.sun_path);
+	lfd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 4))
+		perror("listen .shmem");
+	src_port = GUEST_PORT + 1;
+	dst_port = HOST_PORT + 1;
+	send_pkt(1, 1, 0, NULL, 0);
+	op = recv_want(2, b, &len, 5000);
+	p = (struct pollfd){ .fd = lfd, .events = POLLIN };
+	if (poll(&p, 1, 5000) == 1)
+		hfd = accept(lfd, NULL, NULL);
+	tap(op == 2 && hfd >= 0, "framed: guest connection to a program on %s", sa.sun_path);
+	if (hfd >= 0) {
+		struct timeval tv = { .tv_sec = 5 };
+
+		setsockopt(hfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	}
+
+	/* the guest's pattern in its pages, then the offer and 2 data bytes */
+	vv_fill(mem + 0x800000, 8192, 0, 77);
+	vv_fill(mem + 0x900000, 4096, 8192, 77);
+	len = shmem(pl, 0, 3, 10, 1, 3 * 4096, 2, good, 2);
+	send_pkt(8, 1, 0, pl, len);
+	send_pkt(5, 1, 0, "hi", 2);
+	op = frame_recv(hfd, b, sizeof(b), &flen, &id, fds, &nfds);
+	ok = op == 2 && id == 10 && flen == 16 + 32 + 48 && nfds >= 1;
+	if (ok) {
+		uint64_t off = 0;
+
+		for (int i = 0; i < 2 && ok; i++) {
+			const uint8_t *e = b + 16 + 32 + 24 * i;
+			uint32_t fi;
+			uint64_t fo, fl;
+			uint8_t *m;
+
+			memcpy(&fi, e, 4);
+			memcpy(&fo, e + 8, 8);
+			memcpy(&fl, e + 16, 8);
+			fi = le32toh(fi);
+			fo = le64toh(fo);
+			fl = le64toh(fl);
+			m = fi < nfds ? mmap(NULL, fl, PROT_READ | PROT_WRITE,
+					     MAP_SHARED, fds[fi], fo) : MAP_FAILED;
+			ok = m != MAP_FAILED && vv_check(m, fl, off, 77) < 0;
+			if (ok && i == 0) {
+				m[0] = 0xa5;	/* the host writes, the guest sees it */
+				ok = mem[0x800000] == 0xa5;
+			}
+			if (m != MAP_FAILED)
+				munmap(m, fl);
+			off += fl;
+		}
+	}
+	close_fds(fds, nfds);
+	tap(ok, "framed: the offer reaches the program as the guest's own pages (op %d, id %llu, %u fd)",
+	    op, (unsigned long long)id, nfds);
+	op = frame_recv(hfd, b, sizeof(b), &flen, &id, fds, &nfds);
+	close_fds(fds, nfds);
+	tap(op == 1 && flen == 18 && !memcmp(b + 16, "hi", 2),
+	    "framed: the offer's data bytes follow it in a DATA frame");
+	frame_send(hfd, 1, 0, "yo", 2);
+	op = recv_want(5, b, &len, 5000);
+	tap(op == 5 && len == 2 && !memcmp(b, "yo", 2),
+	    "framed: a DATA frame from the program reaches the guest");
+	frame_send(hfd, 4, 10, NULL, 0);
+	n = relinquished(ids, 1000);
+	tap(n == 1 && ids[0] == 10, "framed: RELEASE gives offer 10 back (%d back)", n);
+
+	/* the guest reclaims offer 11: the program is told */
+	len = shmem(pl, 0, 3, 11, 2, 3 * 4096, 2, good, 0);
+	send_pkt(8, 1, 0, pl, len);
+	len = shmem(pl, 2, 3, 11, 0, 0, 0, NULL, 0);
+	send_pkt(8, 1, 0, pl, len);
+	op = frame_recv(hfd, b, sizeof(b), &flen, &id, fds, &nfds);
+	close_fds(fds, nfds);
+	ok = op == 2 && id == 11;
+	op = frame_recv(hfd, b, sizeof(b), &flen, &id, fds, &nfds);
+	close_fds(fds, nfds);
+	tap(ok && op == 3 && id == 11, "framed: a RECLAIM from the guest reaches the program");
+
+	/* offer 12, then 12 again (refused: live), then the program closes */
+	len = shmem(pl, 0, 3, 12, 1, 3 * 4096, 2, good, 0);
+	send_pkt(8, 1, 0, pl, len);
+	send_pkt(8, 1, 0, pl, len);
+	op = frame_recv(hfd, b, sizeof(b), &flen, &id, fds, &nfds);
+	close_fds(fds, nfds);
+	ok = op == 2 && id == 12;
+	close(hfd);
+	n = relinquished(ids, 2000);
+	tap(ok && n == 1 && ids[0] == 12,
+	    "framed: the program's close gives back what it held, once (%d back)", n);
+	close(lfd);
+}
+
 int main(int argc, char **argv)
 {
 	static const uint64_t good[2][2] = { { 0x800000, 8192 }, { 0x900000, 4096 } };
@@ -229,7 +415,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: vv_front VHOST_SOCKET UDS_PATH\n");
 		return 2;
 	}
-	printf("1..6\n");
+	printf("1..13\n");
 	/* the host program's listener for HOST_PORT */
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s_%u", argv[2], HOST_PORT);
 	unlink(sa.sun_path);
@@ -328,6 +514,7 @@ int main(int argc, char **argv)
 	tap(hfd >= 0 && recv(hfd, got, 5, MSG_WAITALL) == 5 && !memcmp(got, "again", 5),
 	    "the connection still carries data");
 	close(hfd);
+	framed(argv[2]);
 	close(vfd);
 	return tfail ? 1 : 0;
 }
