@@ -789,9 +789,16 @@ static int offer_frame(struct vuv_conn *c, const struct shmem_desc *d,
 	free(p);
 	if (!k)
 		return -ENOMEM;
-	/* the memory table's fds are rte_vhost's: pass copies */
+	/* the memory table's fds are rte_vhost's: pass copies; for a
+	 * READONLY offer, the file opened anew read-only, so that the
+	 * program cannot map it writable */
 	for (j = 0; j < nfds; j++) {
-		k->fds[j] = fcntl(fds[j], F_DUPFD_CLOEXEC, 0);
+		char path[32];
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fds[j]);
+		k->fds[j] = d->flags & SHMEM_F_READONLY ?
+			    open(path, O_RDONLY | O_CLOEXEC) :
+			    fcntl(fds[j], F_DUPFD_CLOEXEC, 0);
 		if (k->fds[j] < 0) {
 			int err = -errno;
 

@@ -87,6 +87,9 @@ int vuv_shmem_parse(const uint8_t *p, size_t len, struct shmem_desc *d,
 	case SHMEM_SUBOP_RECLAIM:
 		if (d->nents)
 			return *why = "a reclaim with a scatter list", -EINVAL;
+		/* a notice carries only the id (design 8.12) */
+		if (d->kind || d->flags || d->data_len)
+			return *why = "a reclaim with a kind, flags or data", -EINVAL;
 		break;
 	default:
 		/* RELINQUISH goes to the guest, never from it */

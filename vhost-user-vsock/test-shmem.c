@@ -51,6 +51,7 @@ struct tmpl {
 	uint32_t extra;		/* bytes after the extension */
 	uint64_t id, size;
 	struct shmem_ent e[4];
+	uint32_t data_len;
 };
 
 static size_t build(uint8_t *b, const struct tmpl *t)
@@ -78,7 +79,7 @@ static size_t build(uint8_t *b, const struct tmpl *t)
 	P32(x + 32, t->kind);
 	P32(x + 36, t->flags);
 	P32(x + 40, t->xflags);
-	P32(x + 44, 5);		/* data_len */
+	P32(x + 44, t->data_len);
 	return len;
 }
 
@@ -86,6 +87,7 @@ static const struct tmpl good = {
 	.subop = SHMEM_SUBOP_OFFER, .type = SHMEM_TYPE_ADDR, .nents = 2,
 	.kind = SHMEM_KIND_SHARE, .id = 42, .size = 3 * 4096,
 	.e = { { 0x100000, 8192 }, { (4ULL << 30) + 0x3000, 4096 } },
+	.data_len = 5,
 };
 
 /* parse + translate: 0 or the first error */
@@ -193,8 +195,14 @@ int main(void)
 	expect("offer of size 0", &t, -EINVAL);
 	t = good; t.subop = SHMEM_SUBOP_RECLAIM;
 	expect("RECLAIM with a scatter list", &t, -EINVAL);
-	t = good; t.subop = SHMEM_SUBOP_RECLAIM; t.nents = 0;
+	t = good; t.subop = SHMEM_SUBOP_RECLAIM; t.nents = 0; t.data_len = 0;
+	expect("RECLAIM with a kind", &t, -EINVAL);
+	t.kind = 0;
 	expect("RECLAIM", &t, 0);
+	t.flags = SHMEM_F_CLEAR;
+	expect("RECLAIM with flags", &t, -EINVAL);
+	t.flags = 0; t.data_len = 5;
+	expect("RECLAIM with a data_len", &t, -EINVAL);
 
 	/* ranges */
 	t = good; t.e[0].addr = 0x100800;

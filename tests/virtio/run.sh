@@ -141,7 +141,7 @@ bpid=
 # end and the guest driver: it negotiates the bit and sends good and
 # hostile descriptors to a second back end, then offers to a program that
 # takes them (framed, <uds-path>_P.shmem); the back end's counters must
-# then say 5 offers and 9 bad descriptors, and it must hold no more fds
+# then say 6 offers and 9 bad descriptors, and it must hold no more fds
 # than before.
 step "OP_SHMEM descriptors from a stand-in front end (vv_front)"
 "$backend_bin" --socket "$run/front.sock" --uds-path "$run/fvsock" -vv \
@@ -170,14 +170,14 @@ while IFS= read -r l; do
 	[[ $l =~ ^(not\ )?ok\ ([0-9]+)\ (.*)$ ]] &&
 		lines+=$'\n'"${BASH_REMATCH[1]}ok ${BASH_REMATCH[2]} front_${BASH_REMATCH[2]} # ${BASH_REMATCH[3]}"
 done <<<"$front_out"
-expected+=$'\n'$(seq -f 'front_%g' 1 13)
+expected+=$'\n'$(seq -f 'front_%g' 1 14)
 if [ "$fds_before" = "$fds_after" ]; then
 	lines+=$'\n'"ok 0 front_fds # the back end holds $fds_after fds, as before"
 else
 	lines+=$'\n'"not ok 0 front_fds # the back end held $fds_before fds before, $fds_after after"
 fi
 expected+=$'\nfront_fds'
-if [ "$counters" = "offers 5, bad descriptors 9" ] && [ "$front_brc" = 0 ]; then
+if [ "$counters" = "offers 6, bad descriptors 9" ] && [ "$front_brc" = 0 ]; then
 	lines+=$'\n'"ok 0 front_counters # $counters"
 else
 	lines+=$'\n'"not ok 0 front_counters # ${counters:-none}, back end exit $front_brc"

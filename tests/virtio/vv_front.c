@@ -384,6 +384,33 @@ static void framed(const char *uds)
 	close_fds(fds, nfds);
 	tap(ok && op == 3 && id == 11, "framed: a RECLAIM from the guest reaches the program");
 
+	/* a READONLY offer: the program cannot map it writable */
+	len = shmem(pl, 0, 3, 14, 1, 3 * 4096, 2, good, 0);
+	pl[16 + 2 * 12 + 36] = 2;	/* flags: READONLY */
+	send_pkt(8, 1, 0, pl, len);
+	op = frame_recv(hfd, b, sizeof(b), &flen, &id, fds, &nfds);
+	ok = op == 2 && id == 14 && nfds == 1;
+	if (ok) {
+		uint64_t fo;
+		void *m;
+
+		memcpy(&fo, b + 16 + 32 + 8, 8);
+		fo = le64toh(fo);
+		m = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], fo);
+		ok = m == MAP_FAILED && errno == EACCES;
+		if (m != MAP_FAILED)
+			munmap(m, 8192);
+		m = mmap(NULL, 8192, PROT_READ, MAP_SHARED, fds[0], fo);
+		ok = ok && m != MAP_FAILED && ((uint8_t *)m)[1] == mem[0x800001];
+		if (m != MAP_FAILED)
+			munmap(m, 8192);
+	}
+	close_fds(fds, nfds);
+	frame_send(hfd, 4, 14, NULL, 0);
+	n = relinquished(ids, 1000);
+	tap(ok && n == 1 && ids[0] == 14,
+	    "framed: a READONLY offer maps only read-only (%d back)", n);
+
 	/* offer 12, then 12 again (refused: live), then the program closes */
 	len = shmem(pl, 0, 3, 12, 1, 3 * 4096, 2, good, 0);
 	send_pkt(8, 1, 0, pl, len);
@@ -415,7 +442,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: vv_front VHOST_SOCKET UDS_PATH\n");
 		return 2;
 	}
-	printf("1..13\n");
+	printf("1..14\n");
 	/* the host program's listener for HOST_PORT */
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s_%u", argv[2], HOST_PORT);
 	unlink(sa.sun_path);
