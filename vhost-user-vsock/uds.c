@@ -26,7 +26,9 @@
 
 #define LINE_MAX_ 32
 
+/* A host program's connection before its CONNECT line. */
 struct hello {
+	struct hello *next, **pprev;
 	struct vuv_fd f;
 	int type;
 	unsigned int len;
@@ -37,6 +39,7 @@ static struct {
 	const char *path;
 	char seq_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct vuv_fd lst[2];	/* stream, seqpacket */
+	struct hello *hellos;
 } u = { .lst = { { .fd = -1 }, { .fd = -1 } } };
 
 /* PATH, or PATH_PORT if port is not -1. */
@@ -113,10 +116,23 @@ int vuv_uds_start(const char *path)
 	return 0;
 }
 
+static void hello_end(struct hello *h, bool keep_fd)
+{
+	*h->pprev = h->next;
+	if (h->next)
+		h->next->pprev = h->pprev;
+	vuv_loop_del(&h->f);
+	if (!keep_fd)
+		close(h->f.fd);
+	free(h);
+}
+
 void vuv_uds_stop(void)
 {
 	unsigned int i;
 
+	while (u.hellos)
+		hello_end(u.hellos, false);
 	for (i = 0; i < 2; i++) {
 		if (u.lst[i].fd < 0)
 			continue;
@@ -125,14 +141,6 @@ void vuv_uds_stop(void)
 		u.lst[i].fd = -1;
 		unlink(i ? u.seq_path : u.path);
 	}
-}
-
-static void hello_end(struct hello *h, bool keep_fd)
-{
-	vuv_loop_del(&h->f);
-	if (!keep_fd)
-		close(h->f.fd);
-	free(h);
 }
 
 /* "CONNECT <port>\n": the port, or -1. */
@@ -229,7 +237,13 @@ void vuv_uds_event(struct vuv_fd *f, uint32_t events)
 		if (vuv_loop_add(&h->f, EPOLLIN)) {
 			close(fd);
 			free(h);
+			continue;
 		}
+		h->next = u.hellos;
+		h->pprev = &u.hellos;
+		if (u.hellos)
+			u.hellos->pprev = &h->next;
+		u.hellos = h;
 	}
 }
 

@@ -16,7 +16,7 @@
 #     stream and seqpacket echo both ways, 8 MiB each way byte-checked,
 #     48 connections at once, RST and shutdown cases, and last the backend
 #     SIGKILLed (the guest must keep running);
-#  4b. runs tests/virtio/vv_front.c against a second back end: the vhost-user
+#  4b. runs tests/virtio/vv_front.c against back ends of its own: the vhost-user
 #     front end and guest driver in one host program, because QEMU 7.2
 #     does not pass VIRTIO_VSOCK_F_SHMEM to a guest: it negotiates the bit,
 #     offers memory and sends hostile descriptors (docs/design.md 8.11);
@@ -138,51 +138,62 @@ bpid=
 
 # ---- 4b. OP_SHMEM descriptors: QEMU 7.2 does not pass VIRTIO_VSOCK_F_SHMEM
 # to the guest (docs/design.md 8.11), so vv_front is the vhost-user front
-# end and the guest driver: it negotiates the bit and sends good and
-# hostile descriptors to a second back end, then offers to a program that
-# takes them (framed, <uds-path>_P.shmem); the back end's counters must
-# then say 6 offers and 9 bad descriptors, and it must hold no more fds
-# than before.
-step "OP_SHMEM descriptors from a stand-in front end (vv_front)"
-"$backend_bin" --socket "$run/front.sock" --uds-path "$run/fvsock" -vv \
-	> "$run/front-backend.log" 2>&1 &
-fpid=$!
-for _ in $(seq 100); do
-	[ -S "$run/front.sock" ] && break
-	sleep 0.1
-done
-set +e
-fds_before=$(ls /proc/"$fpid"/fd | wc -l)
-front_out=$(timeout 60 "$HB/vv_front" "$run/front.sock" "$run/fvsock" 2>&1)
-sleep 0.5
-fds_after=$(ls /proc/"$fpid"/fd | wc -l)
-kill -TERM "$fpid" 2>/dev/null
-wait "$fpid" 2>/dev/null
-front_brc=$?
-set -e
-echo "$front_out"
-counters=$(grep -o 'offers [0-9]*, bad descriptors [0-9]*' "$run/front-backend.log" | tail -n1 || true)
-echo "back end: ${counters:-no counters} (exit $front_brc)"
+# end and the guest driver, against back ends of its own: it negotiates
+# the bit and sends good and hostile descriptors, then offers to a program
+# that takes them (framed, <uds-path>_P.shmem); the back end's counters
+# must then say 6 offers and 9 bad descriptors, and it must hold no more
+# fds than before. Against a back end started with --no-shmem the bit is
+# not offered and a descriptor sent anyway is dropped (0 offers, 1 bad).
+front_lines= front_expected=
+# run_front NAME NCASES COUNTERS [BACKEND-OPTION]: vv_front's cases become
+# NAME_1.., plus NAME_fds and NAME_counters
+run_front() {
+	local name=$1 ncases=$2 want=$3 opt=${4:-} fpid out brc fds0 fds1 counters l
+	step "OP_SHMEM descriptors from a stand-in front end (vv_front${opt:+, back end $opt})"
+	"$backend_bin" --socket "$run/$name.sock" --uds-path "$run/$name" -vv $opt \
+		> "$run/$name-backend.log" 2>&1 &
+	fpid=$!
+	for _ in $(seq 100); do
+		[ -S "$run/$name.sock" ] && break
+		sleep 0.1
+	done
+	set +e
+	fds0=$(ls /proc/"$fpid"/fd | wc -l)
+	out=$(timeout 60 "$HB/vv_front" "$run/$name.sock" "$run/$name" ${opt:+no-shmem} 2>&1)
+	sleep 0.5
+	fds1=$(ls /proc/"$fpid"/fd | wc -l)
+	kill -TERM "$fpid" 2>/dev/null
+	wait "$fpid" 2>/dev/null
+	brc=$?
+	set -e
+	echo "$out"
+	counters=$(grep -o 'offers [0-9]*, bad descriptors [0-9]*' "$run/$name-backend.log" | tail -n1 || true)
+	echo "back end: ${counters:-no counters} (exit $brc)"
+	while IFS= read -r l; do
+		[[ $l =~ ^(not\ )?ok\ ([0-9]+)\ (.*)$ ]] &&
+			front_lines+=$'\n'"${BASH_REMATCH[1]}ok ${BASH_REMATCH[2]} ${name}_${BASH_REMATCH[2]} # ${BASH_REMATCH[3]}"
+	done <<<"$out"
+	front_expected+=$'\n'$(seq -f "${name}_%g" 1 "$ncases")
+	if [ "$fds0" = "$fds1" ]; then
+		front_lines+=$'\n'"ok 0 ${name}_fds # the back end holds $fds1 fds, as before"
+	else
+		front_lines+=$'\n'"not ok 0 ${name}_fds # the back end held $fds0 fds before, $fds1 after"
+	fi
+	if [ "$counters" = "$want" ] && [ "$brc" = 0 ]; then
+		front_lines+=$'\n'"ok 0 ${name}_counters # $counters"
+	else
+		front_lines+=$'\n'"not ok 0 ${name}_counters # ${counters:-none}, back end exit $brc, want $want"
+	fi
+	front_expected+=$'\n'"${name}_fds"$'\n'"${name}_counters"
+	return 0
+}
+run_front front 14 "offers 6, bad descriptors 9"
+run_front front_noshmem 3 "offers 0, bad descriptors 1" --no-shmem
 
 # ---- 5. TAP
 lines=$(sed '/^--- last lines of the console log:/,$d' "$out" | sed -n 's/^vv_guest: //p' | tr -d '\r')
-while IFS= read -r l; do
-	[[ $l =~ ^(not\ )?ok\ ([0-9]+)\ (.*)$ ]] &&
-		lines+=$'\n'"${BASH_REMATCH[1]}ok ${BASH_REMATCH[2]} front_${BASH_REMATCH[2]} # ${BASH_REMATCH[3]}"
-done <<<"$front_out"
-expected+=$'\n'$(seq -f 'front_%g' 1 14)
-if [ "$fds_before" = "$fds_after" ]; then
-	lines+=$'\n'"ok 0 front_fds # the back end holds $fds_after fds, as before"
-else
-	lines+=$'\n'"not ok 0 front_fds # the back end held $fds_before fds before, $fds_after after"
-fi
-expected+=$'\nfront_fds'
-if [ "$counters" = "offers 6, bad descriptors 9" ] && [ "$front_brc" = 0 ]; then
-	lines+=$'\n'"ok 0 front_counters # $counters"
-else
-	lines+=$'\n'"not ok 0 front_counters # ${counters:-none}, back end exit $front_brc"
-fi
-expected+=$'\nfront_counters'
+lines+=$front_lines
+expected+=$front_expected
 tap=$(mktemp)
 pass=0 fail=0 notrun=0 num=0
 declare -A seen=()

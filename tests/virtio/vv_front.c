@@ -8,8 +8,10 @@
  * a connection to a host port (its own Unix listener), then OP_SHMEM
  * descriptors, good and hostile. TAP on stdout.
  *
- *   vv_front VHOST_SOCKET UDS_PATH
+ *   vv_front VHOST_SOCKET UDS_PATH [no-shmem]
  *
+ * With no-shmem the back end runs with --no-shmem: the bit must not be
+ * offered, and a descriptor sent anyway is dropped while bytes still go.
  * The back end's counters (offers, bad descriptors) are checked by
  * tests/virtio/run.sh from its log when it exits.
  */
@@ -438,11 +440,13 @@ int main(int argc, char **argv)
 	int memfd, lfd, hfd, op, i, nrel;
 	char got[8] = "";
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: vv_front VHOST_SOCKET UDS_PATH\n");
+	bool noshm = argc == 4 && !strcmp(argv[3], "no-shmem");
+
+	if (argc != 3 && !noshm) {
+		fprintf(stderr, "usage: vv_front VHOST_SOCKET UDS_PATH [no-shmem]\n");
 		return 2;
 	}
-	printf("1..14\n");
+	printf("1..%d\n", noshm ? 3 : 14);
 	/* the host program's listener for HOST_PORT */
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s_%u", argv[2], HOST_PORT);
 	unlink(sa.sun_path);
@@ -463,8 +467,8 @@ int main(int argc, char **argv)
 		return perror("mmap"), 1;
 	if (vu_get_u64(GET_FEATURES, &feat))
 		return perror("GET_FEATURES"), 1;
-	tap(feat & (1ULL << 3), "the back end offers VIRTIO_VSOCK_F_SHMEM (features 0x%llx)",
-	    (unsigned long long)feat);
+	tap(!(feat & (1ULL << 3)) == noshm, "the back end %s VIRTIO_VSOCK_F_SHMEM (features 0x%llx)",
+	    noshm ? "does not offer" : "offers", (unsigned long long)feat);
 	feat &= (1ULL << 32) | (1ULL << 30) | (1ULL << 1) | (1ULL << 3);
 	if (vu_send(SET_OWNER, NULL, 0, -1) || vu_get_u64(GET_PROTOCOL_FEATURES, &pf))
 		return perror("SET_OWNER"), 1;
@@ -494,6 +498,25 @@ int main(int argc, char **argv)
 	tap(op == 2 && hfd >= 0, "guest connection to host port %u: op %d (RESPONSE is 2)",
 	    HOST_PORT, op);
 
+	if (hfd >= 0) {
+		struct timeval tv = { .tv_sec = 5 };
+
+		setsockopt(hfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	}
+	if (noshm) {
+		/* not negotiated: the descriptor is dropped, the bytes go */
+		len = shmem(pl, 0, 3, 1, 1, 3 * 4096, 2, good, 5);
+		send_pkt(8, 1, 0, pl, len);
+		send_pkt(5, 1, 0, "hello", 5);
+		op = recv_want(8, b, &len, 1000);
+		tap(op < 0 && hfd >= 0 && recv(hfd, got, 5, MSG_WAITALL) == 5 &&
+		    !memcmp(got, "hello", 5),
+		    "without the feature a descriptor is dropped, the bytes still arrive");
+		close(hfd);
+		close(vfd);
+		return tfail ? 1 : 0;
+	}
+
 	/* a SHARE offer with 5 data bytes: RELINQUISH back, bytes to the host */
 	len = shmem(pl, 0, 3, 1, 1, 3 * 4096, 2, good, 5);
 	send_pkt(8, 1, 0, pl, len);
@@ -503,11 +526,6 @@ int main(int argc, char **argv)
 	tap(op == 8 && len == 64 && b[0] == 1 && le64toh(id) == 1,
 	    "offer 1 given back: op %d len %u subop %u id %llu", op, len, b[0],
 	    (unsigned long long)le64toh(id));
-	if (hfd >= 0) {
-		struct timeval tv = { .tv_sec = 5 };
-
-		setsockopt(hfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	}
 	tap(hfd >= 0 && recv(hfd, got, 5, MSG_WAITALL) == 5 && !memcmp(got, "hello", 5),
 	    "the offer's data bytes reach the host program");
 
