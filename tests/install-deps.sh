@@ -1,8 +1,9 @@
 #!/bin/bash
 # Installs, with apt, the Debian packages every test and the demo need: the
 # union of the library's (tests/run-library-tests.sh), the kernel
-# tooling's (kernel/scripts/lib.sh, ffa-firmware.sh) and the patched
-# QEMU's (tests/qemu/build.sh) lists. Installs nothing when all are
+# tooling's (kernel/scripts/lib.sh, ffa-firmware.sh), the virtio suite's
+# (tests/virtio/run.sh) and the patched QEMU's (tests/qemu/build.sh)
+# lists. Installs nothing when all are
 # present; needs root (or sudo) otherwise.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,6 +14,7 @@ list_of() { # file variable
 packages="$(list_of "$root/tests/run-library-tests.sh" LIBRARY_APT_PACKAGES)"
 packages+=" $(list_of "$root/kernel/scripts/lib.sh" KERNEL_APT_PACKAGES)"
 packages+=" $(list_of "$root/kernel/scripts/ffa-firmware.sh" FFA_APT_PACKAGES)"
+packages+=" $(list_of "$root/tests/virtio/run.sh" VIRTIO_APT_PACKAGES)"
 packages+=" $(list_of "$root/tests/qemu/build.sh" QEMU_APT_PACKAGES)"
 # checkpatch.pl's SPDX check runs the system python with these modules.
 packages+=" python3-ply python3-git"

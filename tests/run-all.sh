@@ -9,6 +9,12 @@
 #   vm        tests/vm/run.sh: the library's integration suite, the CLIs and
 #             the dmabuf-heaps selftest in the QEMU guest
 #   vm-debug  the same on the debug kernel (KASAN, kmemleak, lockdep)
+#   virtio    tests/virtio/run.sh: a real virtio-vsock device (QEMU's
+#             vhost-user-vsock-pci + vhost-user-vsock/) between the x86_64
+#             guest and host programs: stream/seqpacket both ways, RST,
+#             shutdown, the backend killed, and OP_SHMEM descriptors
+#             from a stand-in front end (~35 s under TCG with the kernel
+#             and builds cached)
 #   vm-arm64  the same suite in the arm64 guest behind TF-A + OP-TEE
 #             (tests/vm/run.sh --arch arm64, normal kernel; ~70 s plus the
 #             arm64 kernel build if it is not cached)
@@ -61,6 +67,7 @@ suite uapi "$root/tests/check-uapi-sync.sh"
 suite kernel "$root/kernel/scripts/test.sh"
 suite vm "$root/tests/vm/run.sh"
 suite vm-debug "$root/tests/vm/run.sh" --debug
+suite virtio "$root/tests/virtio/run.sh"
 suite vm-arm64 "$root/tests/vm/run.sh" --arch arm64
 suite ffa "$root/kernel/scripts/ffa-tests.sh"
 

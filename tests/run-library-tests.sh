@@ -56,6 +56,15 @@ step "gcc build (-Wall -Wextra -Werror) and unit tests"
 CC=gcc setup gcc
 mtest "$out/gcc"
 
+# the vhost-user-vsock backend (built when DPDK's libdpdk is there)
+vuv=$out/gcc/vhost-user-vsock/vhost-user-vsock
+if [ -x "$vuv" ]; then
+	run "$vuv" --help >/dev/null
+	rc=0
+	"$vuv" --socket "$out/vuv.sock" --uds-path "$out/vuv" --guest-cid 2 2>/dev/null || rc=$?
+	[ "$rc" = 2 ] || fail "vhost-user-vsock --guest-cid 2: exit $rc, not 2 (usage)"
+fi
+
 step "unit tests under valgrind (leaks, invalid accesses)"
 mtest "$out/gcc" --setup valgrind --suite unit
 
@@ -92,11 +101,13 @@ done
 step "static analysis of lib/: gcc -fanalyzer and clang scan-build (a finding fails)"
 # -fanalyzer warnings are errors through --werror; scan-build wraps both the
 # configure and the build so that meson records its compiler wrapper.
-CC=gcc setup analyzer -Dc_args=-fanalyzer -Dtests=disabled -Dexamples=false -Dman-pages=false
+# (lib/ only: the tools, examples and vhost-user-vsock are left out)
+CC=gcc setup analyzer -Dc_args=-fanalyzer -Dtests=disabled -Dexamples=false -Dman-pages=false \
+	-Dvhost-user-vsock=disabled
 rm -rf "${out:?}/scan-build" "$out/scan-build-report"
 CC=clang run scan-build -o "$out/scan-build-report" meson setup "$out/scan-build" "$root" \
 	-Dtests=disabled -Dexamples=false -Dman-pages=false -Dliburing=enabled \
-	-Dlibdrm=enabled >"$out/scan-build.setup.log" 2>&1 ||
+	-Dlibdrm=enabled -Dvhost-user-vsock=disabled >"$out/scan-build.setup.log" 2>&1 ||
 	{ cat "$out/scan-build.setup.log"; fail "meson setup scan-build"; }
 run scan-build --status-bugs -o "$out/scan-build-report" ninja -C "$out/scan-build" ||
 	fail "scan-build found bugs in lib/ (report in $out/scan-build-report)"

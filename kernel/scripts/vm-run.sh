@@ -15,6 +15,9 @@
 #   --timeout S          kill the VM after S seconds (default 180)
 #   --kernel IMAGE       boot this image instead of building one with build.sh
 #   --mem SIZE           guest memory (default 1G); --smp N (default 2)
+#   --vhost-user-vsock SOCK  give the guest a vhost-user-vsock-pci device whose
+#                        backend listens on SOCK (vhost-user-vsock/), with the
+#                        guest RAM in a shared memfd, as vhost-user needs
 #   --allow-splats       do not fail on kernel BUG/WARNING/KASAN/lockdep/kmemleak reports
 #   --quiet              do not echo the guest console while it runs
 # The guest gets proc, sys, devtmpfs, debugfs and a tmpfs /tmp mounted, lo up.
@@ -27,7 +30,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-arch=x86_64 debug=0 timeout_s=180 kernel= mem=1G smp=2 script= allow_splats=0 quiet=0
+arch=x86_64 debug=0 timeout_s=180 kernel= mem=1G smp=2 script= allow_splats=0 quiet=0 vuv_sock=
 adds=()
 usage() { usage_from_header "$0"; exit "${1:-2}"; }
 while [ $# -gt 0 ]; do
@@ -40,6 +43,7 @@ while [ $# -gt 0 ]; do
 	--kernel) kernel=${2:?}; shift ;;
 	--mem) mem=${2:?}; shift ;;
 	--smp) smp=${2:?}; shift ;;
+	--vhost-user-vsock) vuv_sock=${2:?--vhost-user-vsock needs a socket path}; shift ;;
 	--allow-splats) allow_splats=1 ;;
 	--quiet) quiet=1 ;;
 	-h|--help) usage 0 ;;
@@ -55,6 +59,7 @@ if [ -n "$script" ]; then
 else
 	[ $# -gt 0 ] || { echo "ERROR: no command given" >&2; usage; }
 fi
+[ -z "$vuv_sock" ] || [ -S "$vuv_sock" ] || die "--vhost-user-vsock: $vuv_sock is not a socket (start vhost-user-vsock first)"
 [[ $timeout_s =~ ^[0-9]+$ ]] || die "--timeout needs seconds"
 need qemu-system-x86_64 cpio gzip timeout
 BUSYBOX=${BUSYBOX:-/bin/busybox}
@@ -94,6 +99,12 @@ qemu_cmd() { # ACCEL INITRD: the QEMU command line, in the array qemu
 	[ "$1" = kvm ] && qemu+=(-cpu host)
 	qemu+=(-nographic -no-reboot -net none -m "$mem" -smp "$smp"
 		-kernel "$kernel" -initrd "$2" -append "console=ttyS0 quiet panic=-1 rdinit=/init")
+	if [ -n "$vuv_sock" ] && [ "${3:-}" != probe ]; then
+		qemu+=(-object "memory-backend-memfd,id=mem,size=$mem,share=on"
+			-machine memory-backend=mem
+			-chardev "socket,id=vvu,path=$vuv_sock"
+			-device vhost-user-vsock-pci,chardev=vvu)
+	fi
 }
 KVM_PROBE_TIMEOUT=${KVM_PROBE_TIMEOUT:-15}
 kvm_probe() { # prints kvm or tcg; the note goes to stderr
@@ -124,7 +135,7 @@ kvm_probe() { # prints kvm or tcg; the note goes to stderr
 	(cd "$proot" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/probe.cpio.gz"
 	plog=$KCACHE/logs/kvm-probe-$(date +%Y%m%d-%H%M%S)-$$.log
 	t=$(now)
-	qemu_cmd kvm "$work/probe.cpio.gz"
+	qemu_cmd kvm "$work/probe.cpio.gz" probe
 	timeout -k 2 "$KVM_PROBE_TIMEOUT" "${qemu[@]}" < /dev/null > "$plog" 2>&1
 	prc=$?
 	if grep -q '^VSHMEM-EXIT=0' "$plog"; then
