@@ -24,7 +24,9 @@
 # Accelerator: KVM if a probe boot of the same kernel under KVM finished a
 # trivial command within 15 s (verdict cached per kernel image, QEMU version
 # and host kernel in $VSHMEM_CACHE/kvm-probe/), else TCG with a one-line
-# note; VSHMEM_ACCEL=kvm|tcg forces one (no probe).
+# note; VSHMEM_ACCEL=kvm|tcg forces one (no probe). VSHMEM_QEMU_X86 names
+# another qemu-system-x86_64 (tests/qemu/build.sh's, which passes the offer
+# feature bit of a vhost-user-vsock back end to the guest).
 # Exit: the command's exit code; 124 if the VM did not finish (timeout, panic,
 # no exit marker); 125 for kernel splats with exit 0; 2 for usage errors.
 set -euo pipefail
@@ -61,7 +63,8 @@ else
 fi
 [ -z "$vuv_sock" ] || [ -S "$vuv_sock" ] || die "--vhost-user-vsock: $vuv_sock is not a socket (start vhost-user-vsock first)"
 [[ $timeout_s =~ ^[0-9]+$ ]] || die "--timeout needs seconds"
-need qemu-system-x86_64 cpio gzip timeout
+QEMU_X86=${VSHMEM_QEMU_X86:-qemu-system-x86_64}
+need "$QEMU_X86" cpio gzip timeout
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 [ -x "$BUSYBOX" ] || die "$BUSYBOX not found: apt-get install -y busybox-static"
 file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked' || [ ! -x /usr/bin/file ] ||
@@ -95,7 +98,7 @@ mkdir -p "$KCACHE/logs"
 # with a trivial command finished under it within KVM_PROBE_TIMEOUT seconds.
 # The verdict is cached per kernel image, QEMU version and host kernel.
 qemu_cmd() { # ACCEL INITRD: the QEMU command line, in the array qemu
-	qemu=(qemu-system-x86_64 -accel "$1")
+	qemu=("$QEMU_X86" -accel "$1")
 	[ "$1" = kvm ] && qemu+=(-cpu host)
 	qemu+=(-nographic -no-reboot -net none -m "$mem" -smp "$smp"
 		-kernel "$kernel" -initrd "$2" -append "console=ttyS0 quiet panic=-1 rdinit=/init")
@@ -114,7 +117,7 @@ kvm_probe() { # prints kvm or tcg; the note goes to stderr
 		echo tcg
 		return
 	fi
-	key=$({ sha256sum < "$kernel"; qemu-system-x86_64 --version | head -n1; uname -r; } |
+	key=$({ sha256sum < "$kernel"; "$QEMU_X86" --version | head -n1; uname -r; } |
 		sha256sum | cut -c1-16)
 	pdir=$VSHMEM_CACHE/kvm-probe
 	if [ -f "$pdir/$key" ]; then

@@ -65,7 +65,7 @@ fi
 meson compile -C "$HB" vhost-user-vsock/vhost-user-vsock > "$HB/compile.log" 2>&1 ||
 	{ tail -n 40 "$HB/compile.log" >&2; die "building vhost-user-vsock failed (log: $HB/compile.log)"; }
 backend_bin=$HB/vhost-user-vsock/vhost-user-vsock
-for p in vv_host vv_front; do
+for p in vv_host vv_front vv_borrower; do
 	gcc -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread \
 		-o "$HB/$p" "$root/tests/virtio/$p.c" || die "compiling $p.c failed"
 done
@@ -76,7 +76,9 @@ vm_build_lib "$root" x86_64
 gbin=$VM_B/virtio
 mkdir -p "$gbin"
 vm_build_prog "$root" "$root/tests/virtio/vv_guest.c" "$gbin/vv_guest" x86_64
+compile_guest "$root/kernel/tests/shmem_virtio.c" "$gbin/shmem_virtio" -I "$root/kernel/tests"
 expected=$("$gbin/vv_guest" --list)
+expected+=$'\n'shmem_virtio_none
 
 # ---- 3. kernel
 if [ -z "$kernel" ]; then
@@ -87,8 +89,9 @@ fi
 
 # ---- 4. backend, host program, guest
 run=$(mktemp -d "${TMPDIR:-/tmp}/vshmem-virtio.XXXXXX")
-bpid= hpid=
+bpid= hpid= opid=
 cleanup() {
+	[ -z "$opid" ] || kill "$opid" 2>/dev/null || true
 	[ -z "$hpid" ] || kill "$hpid" 2>/dev/null || true
 	[ -z "$bpid" ] || kill "$bpid" 2>/dev/null || true
 	wait 2>/dev/null || true
@@ -111,10 +114,34 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 [ -S "$run/vsock_5006" ] || { cat "$run/host.log" >&2; die "vv_host did not start"; }
-info "backend pid $bpid, host program pid $hpid, run directory $run"
+# shmem_virtio's host program: port 7000, framed (it takes offers)
+start_borrower() { # UDS_PATH LOG
+	"$HB/vv_borrower" "$1" > "$2" 2>&1 &
+	opid=$!
+	for _ in $(seq 100); do
+		[ -S "$1_7000.shmem" ] && return 0
+		sleep 0.1
+	done
+	cat "$2" >&2
+	die "vv_borrower did not start"
+}
+start_borrower "$run/vsock" "$run/borrower.log"
+info "backend pid $bpid, host programs pid $hpid and $opid, run directory $run"
 
 guest=$run/guest.sh
+# shmem_virtio MODE...: one TAP line per mode (shmem_virtio_MODE), its
+# output as comments
+cat > "$run/shmem_virtio.sh" <<'G'
+rc=0
+for m in "$@"; do
+	if shmem_virtio "$m" > /tmp/sv.out 2>&1; then r=ok; else r="not ok"; rc=1; fi
+	sed 's/^/vv_guest: # /' /tmp/sv.out
+	echo "vv_guest: $r 0 shmem_virtio_$m"
+done
+exit $rc
+G
 cat > "$guest" <<'G'
+sh /bin/shmem_virtio.sh none
 echo "@@ BEGIN vv_guest"
 VT_CASE_TIMEOUT=240 vv_guest 2>&1 | sed 's/^/vv_guest: /'
 rc=$?
@@ -126,7 +153,8 @@ step "running vv_guest in the guest over vhost-user-vsock-pci"
 t0=$(now)
 set +e
 "$root/kernel/scripts/vm-run.sh" --kernel "$kernel" --timeout "$timeout_s" \
-	--vhost-user-vsock "$run/vhost.sock" --add "$gbin/vv_guest" --script "$guest" 2>&1 | tee "$out"
+	--vhost-user-vsock "$run/vhost.sock" --add "$gbin/vv_guest" --add "$gbin/shmem_virtio" \
+	--add "$run/shmem_virtio.sh" --script "$guest" 2>&1 | tee "$out"
 vrc=${PIPESTATUS[0]}
 set -e
 t_guest=$(elapsed "$t0")
@@ -189,9 +217,41 @@ run_front() {
 }
 run_front front 14 "offers 6, bad descriptors 9"
 run_front front_noshmem 3 "offers 0, bad descriptors 1" --no-shmem
+kill "$opid" 2>/dev/null || true
+wait "$opid" 2>/dev/null || true
+opid=
+
+# ---- 4c. the real guest driver offers to a host program, through a QEMU
+# that passes the feature bit
+qemu_shmem=$("$root/tests/qemu/build.sh" | tail -n1)
+step "shmem_virtio in the guest on the patched QEMU ($qemu_shmem)"
+"$backend_bin" --socket "$run/real.sock" --uds-path "$run/real" -v \
+	> "$run/real-backend.log" 2>&1 &
+bpid=$!
+for _ in $(seq 100); do
+	[ -S "$run/real.sock" ] && break
+	sleep 0.1
+done
+start_borrower "$run/real" "$run/real-borrower.log"
+real_out=$run/real-vm.out
+set +e
+VSHMEM_QEMU_X86=$qemu_shmem "$root/kernel/scripts/vm-run.sh" --kernel "$kernel" \
+	--timeout "$timeout_s" --vhost-user-vsock "$run/real.sock" --add "$gbin/shmem_virtio" \
+	--add "$run/shmem_virtio.sh" -- sh /bin/shmem_virtio.sh share lend lend-clear reset \
+	2>&1 | tee "$real_out"
+real_vrc=${PIPESTATUS[0]}
+set -e
+echo "--- vv_borrower:"
+cat "$run/real-borrower.log"
+grep -h 'device started\|offers [0-9]' "$run/real-backend.log" || true
+kill "$opid" "$bpid" 2>/dev/null || true
+wait "$opid" "$bpid" 2>/dev/null || true
+opid= bpid=
+expected+=$'\n'$(printf 'shmem_virtio_%s\n' share lend lend-clear reset)
 
 # ---- 5. TAP
-lines=$(sed '/^--- last lines of the console log:/,$d' "$out" | sed -n 's/^vv_guest: //p' | tr -d '\r')
+lines=$(for f in "$out" "$real_out"; do sed '/^--- last lines of the console log:/,$d' "$f"; done |
+	sed -n 's/^vv_guest: //p' | tr -d '\r')
 lines+=$front_lines
 expected+=$front_expected
 tap=$(mktemp)
@@ -226,6 +286,7 @@ cat "$saved"
 ok=1
 [ $((fail + notrun)) = 0 ] && [ "$num" -gt 0 ] || ok=0
 [ "$vrc" = 0 ] || { ok=0; echo "vm-run.sh exit $vrc"; }
+[ "$real_vrc" = 0 ] || { ok=0; echo "vm-run.sh exit $real_vrc (patched QEMU)"; }
 if [ "$backend_rc" != 137 ] && [ "${seen[backend_killed]:-}" ]; then
 	echo "the backend exited with $backend_rc, not by SIGKILL (137)"
 	ok=0
