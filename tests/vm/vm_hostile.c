@@ -90,7 +90,10 @@ static int send_one(void (*mutate)(struct vsock_shmem *d, int dmabuf),
 MUTATE_CASE(subop_unknown_3, -EINVAL, d->subop = 3)
 MUTATE_CASE(subop_unknown_max, -EINVAL, d->subop = 0xffffffffu)
 MUTATE_CASE(type_zero, -EINVAL, d->type = 0)
-MUTATE_CASE(type_unknown_3, -EINVAL, d->type = 3)
+MUTATE_CASE(type_unknown_4, -EINVAL, d->type = 4)
+/* TYPE_ADDR is for a transport whose device is the borrower (virtio):
+ * loopback does not carry it */
+MUTATE_CASE(type_addr_on_loopback, -EOPNOTSUPP, d->type = VSOCK_SHMEM_TYPE_ADDR)
 MUTATE_CASE(type_ffa_on_loopback_mut, -EOPNOTSUPP, d->type = VSOCK_SHMEM_TYPE_FFA)
 /* ... unless loopback is bound to an FF-A partition (the arm64 guest):
  * there TYPE_FFA is the real thing (kernel/scripts/ffa-tests.sh). */
@@ -1172,7 +1175,7 @@ static int caps_bad_queries(void)
 /* ---- MemFree over many refused inputs ------------------------------- */
 
 static int (*const replay[])(void) = {
-	subop_unknown_3, type_unknown_3, flags_unknown_bit2, reserved_nonzero,
+	subop_unknown_3, type_unknown_4, flags_unknown_bit2, reserved_nonzero,
 	fd_minus_one, fd_pipe, fd_memfd, fd_closed, cmsg_too_short,
 	cmsg_longer_nonzero_tail, cmsg_two_shmem, cmsg_rights_then_shmem,
 	id_unknown, release_twice, reclaim_twice, reclaim_before_read,
@@ -1216,7 +1219,8 @@ static const struct vt_case cases[] = {
 	{ "subop_unknown_3", subop_unknown_3 },
 	{ "subop_unknown_max", subop_unknown_max },
 	{ "type_zero", type_zero },
-	{ "type_unknown_3", type_unknown_3 },
+	{ "type_unknown_4", type_unknown_4 },
+	{ "type_addr_on_loopback", type_addr_on_loopback },
 	{ "type_ffa_on_loopback", type_ffa_on_loopback },
 	{ "flags_unknown_bit2", flags_unknown_bit2 },
 	{ "flags_unknown_bit31", flags_unknown_bit31 },
