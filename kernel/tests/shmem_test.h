@@ -117,11 +117,12 @@ static inline int listen_on(int type, unsigned int port)
 	return fd;
 }
 
-static inline int connect_to(int type, unsigned int port)
+/* A socket of type connected to cid:port, or -1. */
+static inline int connect_cid(int type, unsigned int cid, unsigned int port)
 {
 	struct sockaddr_vm addr = {
 		.svm_family = AF_VSOCK,
-		.svm_cid = VMADDR_CID_LOCAL,
+		.svm_cid = cid,
 		.svm_port = port,
 	};
 	int fd = socket(AF_VSOCK, type | SOCK_CLOEXEC, 0);
@@ -133,6 +134,11 @@ static inline int connect_to(int type, unsigned int port)
 		return -1;
 	}
 	return fd;
+}
+
+static inline int connect_to(int type, unsigned int port)
+{
+	return connect_cid(type, VMADDR_CID_LOCAL, port);
 }
 
 /* Connected pair over loopback: *a from connect(), *b from accept(). */

@@ -47,20 +47,7 @@ static unsigned int port = DEFAULT_PORT;
 
 static int connect_host(void)
 {
-	struct sockaddr_vm addr = {
-		.svm_family = AF_VSOCK,
-		.svm_cid = VMADDR_CID_HOST,
-		.svm_port = port,
-	};
-	int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return connect_cid(SOCK_STREAM, VMADDR_CID_HOST, port);
 }
 
 static uint64_t caps_of(int fd)
