@@ -315,8 +315,10 @@ static bool counters_rose(const struct counters *base, long long dropped,
 	       now.refused - base->refused == refused;
 }
 
-/* A line on the console at once (stdout is collected for later), to
- * place QEMU's own messages among the guest's steps. */
+/*
+ * A line on the console at once (stdout is collected for later), to
+ * place QEMU's own messages among the guest's steps.
+ */
 static void mark(const char *what)
 {
 	int fd = open("/dev/console", O_WRONLY | O_CLOEXEC);
@@ -475,7 +477,7 @@ static bool test_reset(void)
 static bool test_backend_killed(void)
 {
 	long long reclaimed = stat_value("reclaimed");
-	struct timeval tv = { .tv_sec = 3 };
+	struct timeval tv = { .tv_sec = 1 };
 	long dmabufs = dmabuf_count();
 	struct counters base, now;
 	volatile uint8_t *p;
@@ -535,8 +537,10 @@ static bool test_backend_killed(void)
 	close(buf);
 	close(fd);
 
-	/* Nothing left over: no offer, no dma-buf (a lent page stays with
-	 * its dma-buf until the dma-buf is freed). */
+	/*
+	 * Nothing left over: no offer, no dma-buf (a lent page stays with
+	 * its dma-buf until the dma-buf is freed).
+	 */
 	counters_read(&now);
 	printf("# outstanding %lld (before %lld), dma-bufs %ld (before %ld)\n",
 	       now.outstanding, base.outstanding, dmabuf_count(), dmabufs);
@@ -581,8 +585,11 @@ int main(int argc, char **argv)
 		report(tests[i].fn(), "%s (host port %u)", tests[i].name, port);
 	}
 	if (!ran) {
-		fprintf(stderr, "usage: %s none|share|lend|lend-clear|hostile|hostile-none|killed|reset|backend-killed|all [PORT]\n",
+		fprintf(stderr, "usage: %s MODE [PORT] (MODE: all or one of",
 			argv[0]);
+		for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+			fprintf(stderr, " %s", tests[i].name);
+		fprintf(stderr, ")\n");
 		return 2;
 	}
 	printf("1..%d\n", test_no);

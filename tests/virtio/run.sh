@@ -14,12 +14,19 @@
 #  4. starts the backend and vv_host, boots the guest with
 #     kernel/scripts/vm-run.sh --vhost-user-vsock and runs vv_guest in it:
 #     stream and seqpacket echo both ways, 8 MiB each way byte-checked,
-#     48 connections at once, RST and shutdown cases, and last the backend
-#     SIGKILLed (the guest must keep running);
+#     48 connections at once, ordering, seqpacket boundaries, RST and
+#     shutdown cases, and last the backend SIGKILLed (the guest must keep
+#     running);
 #  4b. runs tests/virtio/vv_front.c against back ends of its own: the vhost-user
 #     front end and guest driver in one host program, because QEMU 7.2
 #     does not pass VIRTIO_VSOCK_F_SHMEM to a guest: it negotiates the bit,
 #     offers memory and sends hostile descriptors (docs/design.md 8.11);
+#  4c. boots the guest again on the patched QEMU (tests/qemu/build.sh),
+#     where the real driver negotiates VIRTIO_VSOCK_F_SHMEM, and runs
+#     kernel/tests/shmem_virtio.c against tests/virtio/vv_borrower.c and a
+#     backend with --inject-hostile: SHARE, LEND, LEND+CLEAR, hostile
+#     descriptors, the host program killed mid-loan, a device reset with a
+#     LEND outstanding, and last the backend killed mid-loan;
 #  5. prints the TAP stream (also saved under $VSHMEM_CACHE/kernel/logs/)
 #     and the backend's log on failure.
 #

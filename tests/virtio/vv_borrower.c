@@ -67,6 +67,7 @@ struct held {
 	bool live;
 	uint64_t id, size;
 	uint32_t data_len, got;
+	bool mute;	/* backend killed: answer nothing more */
 	char what[32];
 	uint8_t *view;
 };
@@ -259,6 +260,7 @@ static int borrow(int s, struct held *h)
 		    (unsigned long long)h->id, (int)backend);
 		if (backend <= 0 || kill(backend, SIGKILL))
 			return -1;
+		h->mute = true;	/* bytes queued before the kill get no echo */
 		return 0;
 	}
 	if (!strcmp(h->what, "hostile")) {
@@ -382,7 +384,7 @@ static int serve(int s)
 				h.got += take;
 				if (h.got == h.data_len)
 					err = borrow(s, &h);
-			} else {
+			} else if (!h.mute) {
 				err = plain(s, buf + sizeof(fh), (size_t)n);
 			}
 			break;
