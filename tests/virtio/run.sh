@@ -177,7 +177,8 @@ bpid=
 # the bit and sends good and hostile descriptors, then offers to a program
 # that takes them (framed, <uds-path>_P.shmem); the back end's counters
 # must then say 6 offers and 9 bad descriptors, and it must hold no more
-# fds than before. Against a back end started with --no-shmem the bit is
+# fds than before; a test-only INJECT frame, without --inject-hostile,
+# resets its connection. Against a back end started with --no-shmem the bit is
 # not offered and a descriptor sent anyway is dropped (0 offers, 1 bad).
 front_lines= front_expected=
 # run_front NAME NCASES COUNTERS [BACKEND-OPTION]: vv_front's cases become
@@ -222,7 +223,7 @@ run_front() {
 	front_expected+=$'\n'"${name}_fds"$'\n'"${name}_counters"
 	return 0
 }
-run_front front 14 "offers 6, bad descriptors 9"
+run_front front 15 "offers 6, bad descriptors 9"
 run_front front_noshmem 3 "offers 0, bad descriptors 1" --no-shmem
 kill "$opid" 2>/dev/null || true
 wait "$opid" 2>/dev/null || true
