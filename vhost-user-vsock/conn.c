@@ -41,7 +41,8 @@ struct chunk {
 
 /* Framed connections (design 8.11): every Unix message is a frame. */
 #define FRAME_HDR	16	/* le32 op; le32 flags; le64 id */
-enum { FR_DATA = 1, FR_OFFER = 2, FR_RECLAIM = 3, FR_RELEASE = 4 };
+enum { FR_DATA = 1, FR_OFFER = 2, FR_RECLAIM = 3, FR_RELEASE = 4,
+       FR_INJECT = 5 };	/* INJECT: --inject-hostile only */
 #define FR_EOM		1U
 
 struct ctrl_pkt {
@@ -382,6 +383,27 @@ static struct vuv_conn *conn_new(int fd, uint16_t type, uint32_t local,
 	return c;
 }
 
+/*
+ * --inject-hostile (tests only): the frame's payload goes to the guest as
+ * an OP_SHMEM packet on this connection, unchecked, so a test can show
+ * that the guest driver refuses what a hostile device sends. Still never
+ * to a guest that did not negotiate the feature (docs/design.md 8.12).
+ */
+static void inject(struct vuv_conn *c, size_t n)
+{
+	struct vsock_hdr h;
+
+	if (n > MAX_SHMEM_PAYLOAD ||
+	    !(cs.dev->features & (1ULL << VIRTIO_VSOCK_F_SHMEM))) {
+		vuv_err("connection %u: INJECT of %zu bytes not sent", c->local_port, n);
+		return;
+	}
+	vuv_info("connection %u: injecting an OP_SHMEM packet of %zu bytes",
+		 c->local_port, n);
+	fill_hdr(&h, c, OP_SHMEM);
+	queue_ctrl_raw(&h, c->obuf + FRAME_HDR, n);
+}
+
 /* A frame from the host program (framed connections): DATA becomes obuf's
  * content, RELEASE gives an offer back. 0, or -1 if c was freed. */
 static int rx_frame(struct vuv_conn *c, size_t n)
@@ -416,11 +438,18 @@ static int rx_frame(struct vuv_conn *c, size_t n)
 		}
 		c->olen = c->ooff = 0;
 		return 0;
+	case FR_INJECT:
+		if (!vuv_opt->inject)
+			break;
+		inject(c, n - FRAME_HDR);
+		c->olen = c->ooff = 0;
+		return 0;
 	default:
-		vuv_err("connection %u: unknown frame %u: reset", c->local_port, op);
-		conn_reset(c);
-		return -1;
+		break;
 	}
+	vuv_err("connection %u: unknown frame %u: reset", c->local_port, op);
+	conn_reset(c);
+	return -1;
 }
 
 /* Read from the host program into obuf (only when obuf is empty). */

@@ -119,6 +119,8 @@ static void usage(FILE *f)
 "                    the Unix socket PATH_P\n"
 "  --guest-cid N     the guest's CID (default 3; at least 3)\n"
 "  --no-shmem        do not offer VIRTIO_VSOCK_F_SHMEM (feature bit 3)\n"
+"  --inject-hostile  for tests only: a framed host program may have any\n"
+"                    OP_SHMEM payload sent to the guest (INJECT frames)\n"
 "  -v, --verbose     say more (twice: every connection, DPDK's messages)\n"
 "  -h, --help        show this help and exit\n"
 "  -V, --version     show the version and exit\n"
@@ -134,6 +136,7 @@ static int parse_args(int argc, char **argv, struct vuv_opts *o)
 		{ "uds-path", required_argument, NULL, 'U' },
 		{ "guest-cid", required_argument, NULL, 'C' },
 		{ "no-shmem", no_argument, NULL, 'N' },
+		{ "inject-hostile", no_argument, NULL, 'I' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -157,6 +160,9 @@ static int parse_args(int argc, char **argv, struct vuv_opts *o)
 			break;
 		case 'N':
 			o->shmem = false;
+			break;
+		case 'I':
+			o->inject = true;
 			break;
 		case 'v':
 			o->verbose++;

@@ -158,6 +158,7 @@ struct vuv_opts {
 	const char *uds_path;
 	uint64_t guest_cid;
 	bool shmem;
+	bool inject;	/* --inject-hostile: test only (INJECT frames) */
 	int verbose;
 };
 

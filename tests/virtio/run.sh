@@ -14,12 +14,19 @@
 #  4. starts the backend and vv_host, boots the guest with
 #     kernel/scripts/vm-run.sh --vhost-user-vsock and runs vv_guest in it:
 #     stream and seqpacket echo both ways, 8 MiB each way byte-checked,
-#     48 connections at once, RST and shutdown cases, and last the backend
-#     SIGKILLed (the guest must keep running);
+#     48 connections at once, ordering, seqpacket boundaries, RST and
+#     shutdown cases, and last the backend SIGKILLed (the guest must keep
+#     running);
 #  4b. runs tests/virtio/vv_front.c against back ends of its own: the vhost-user
 #     front end and guest driver in one host program, because QEMU 7.2
 #     does not pass VIRTIO_VSOCK_F_SHMEM to a guest: it negotiates the bit,
 #     offers memory and sends hostile descriptors (docs/design.md 8.11);
+#  4c. boots the guest again on the patched QEMU (tests/qemu/build.sh),
+#     where the real driver negotiates VIRTIO_VSOCK_F_SHMEM, and runs
+#     kernel/tests/shmem_virtio.c against tests/virtio/vv_borrower.c and a
+#     backend with --inject-hostile: SHARE, LEND, LEND+CLEAR, hostile
+#     descriptors, the host program killed mid-loan, a device reset with a
+#     LEND outstanding, and last the backend killed mid-loan;
 #  5. prints the TAP stream (also saved under $VSHMEM_CACHE/kernel/logs/)
 #     and the backend's log on failure.
 #
@@ -115,8 +122,8 @@ for _ in $(seq 100); do
 done
 [ -S "$run/vsock_5006" ] || { cat "$run/host.log" >&2; die "vv_host did not start"; }
 # shmem_virtio's host program: port 7000, framed (it takes offers)
-start_borrower() { # UDS_PATH LOG
-	"$HB/vv_borrower" "$1" > "$2" 2>&1 &
+start_borrower() { # UDS_PATH LOG [BACKEND_PID]
+	"$HB/vv_borrower" "$1" 7000 ${3:-} > "$2" 2>&1 &
 	opid=$!
 	for _ in $(seq 100); do
 		[ -S "$1_7000.shmem" ] && return 0
@@ -170,7 +177,8 @@ bpid=
 # the bit and sends good and hostile descriptors, then offers to a program
 # that takes them (framed, <uds-path>_P.shmem); the back end's counters
 # must then say 6 offers and 9 bad descriptors, and it must hold no more
-# fds than before. Against a back end started with --no-shmem the bit is
+# fds than before; a test-only INJECT frame, without --inject-hostile,
+# resets its connection. Against a back end started with --no-shmem the bit is
 # not offered and a descriptor sent anyway is dropped (0 offers, 1 bad).
 front_lines= front_expected=
 # run_front NAME NCASES COUNTERS [BACKEND-OPTION]: vv_front's cases become
@@ -215,7 +223,7 @@ run_front() {
 	front_expected+=$'\n'"${name}_fds"$'\n'"${name}_counters"
 	return 0
 }
-run_front front 14 "offers 6, bad descriptors 9"
+run_front front 15 "offers 6, bad descriptors 9"
 run_front front_noshmem 3 "offers 0, bad descriptors 1" --no-shmem
 kill "$opid" 2>/dev/null || true
 wait "$opid" 2>/dev/null || true
@@ -225,29 +233,36 @@ opid=
 # that passes the feature bit
 qemu_shmem=$("$root/tests/qemu/build.sh" | tail -n1)
 step "shmem_virtio in the guest on the patched QEMU ($qemu_shmem)"
-"$backend_bin" --socket "$run/real.sock" --uds-path "$run/real" -v \
+# The backend may inject descriptors for vv_borrower (hostile cases), and
+# vv_borrower SIGKILLs it in the last case (backend-killed).
+"$backend_bin" --socket "$run/real.sock" --uds-path "$run/real" -v --inject-hostile \
 	> "$run/real-backend.log" 2>&1 &
 bpid=$!
 for _ in $(seq 100); do
 	[ -S "$run/real.sock" ] && break
 	sleep 0.1
 done
-start_borrower "$run/real" "$run/real-borrower.log"
+start_borrower "$run/real" "$run/real-borrower.log" "$bpid"
+real_modes="share lend lend-clear hostile hostile-none killed reset backend-killed"
 real_out=$run/real-vm.out
 set +e
+# shellcheck disable=SC2086
 VSHMEM_QEMU_X86=$qemu_shmem "$root/kernel/scripts/vm-run.sh" --kernel "$kernel" \
 	--timeout "$timeout_s" --vhost-user-vsock "$run/real.sock" --add "$gbin/shmem_virtio" \
-	--add "$run/shmem_virtio.sh" -- sh /bin/shmem_virtio.sh share lend lend-clear reset \
+	--add "$run/shmem_virtio.sh" -- sh /bin/shmem_virtio.sh $real_modes \
 	2>&1 | tee "$real_out"
 real_vrc=${PIPESTATUS[0]}
 set -e
 echo "--- vv_borrower:"
 cat "$run/real-borrower.log"
-grep -h 'device started\|offers [0-9]' "$run/real-backend.log" || true
-kill "$opid" "$bpid" 2>/dev/null || true
-wait "$opid" "$bpid" 2>/dev/null || true
+grep -h 'device started\|device stopped\|offers [0-9]\|inject' "$run/real-backend.log" || true
+kill "$bpid" 2>/dev/null || true	# exited already if backend-killed ran
+real_backend_rc=$(wait "$bpid" >/dev/null 2>&1; echo $?)
+kill "$opid" 2>/dev/null || true
+wait "$opid" 2>/dev/null || true
 opid= bpid=
-expected+=$'\n'$(printf 'shmem_virtio_%s\n' share lend lend-clear reset)
+# shellcheck disable=SC2086
+expected+=$'\n'$(printf 'shmem_virtio_%s\n' $real_modes)
 
 # ---- 5. TAP
 lines=$(for f in "$out" "$real_out"; do sed '/^--- last lines of the console log:/,$d' "$f"; done |
@@ -289,6 +304,10 @@ ok=1
 [ "$real_vrc" = 0 ] || { ok=0; echo "vm-run.sh exit $real_vrc (patched QEMU)"; }
 if [ "$backend_rc" != 137 ] && [ "${seen[backend_killed]:-}" ]; then
 	echo "the backend exited with $backend_rc, not by SIGKILL (137)"
+	ok=0
+fi
+if [ "$real_backend_rc" != 137 ] && [ "${seen[shmem_virtio_backend-killed]:-}" ]; then
+	echo "the patched QEMU's backend exited with $real_backend_rc, not by SIGKILL (137)"
 	ok=0
 fi
 if [ "$ok" = 0 ] || [ "$keep" = 1 ]; then

@@ -255,10 +255,12 @@ static int frame_recv(int fd, uint8_t *buf, size_t size, size_t *len,
 
 static void frame_send(int fd, uint32_t op, uint64_t id, const void *p, size_t len)
 {
-	uint8_t b[64] = { 0 };
+	uint8_t b[128] = { 0 };
 	uint32_t v = htole32(op);
 	uint64_t w = htole64(id);
 
+	if (len > sizeof(b) - 16)
+		return;
 	memcpy(b, &v, 4);
 	memcpy(b + 8, &w, 8);
 	memcpy(b + 16, p, len);
@@ -424,6 +426,28 @@ static void framed(const char *uds)
 	n = relinquished(ids, 2000);
 	tap(ok && n == 1 && ids[0] == 12,
 	    "framed: the program's close gives back what it held, once (%d back)", n);
+
+	/* a test-only INJECT frame, to a back end without --inject-hostile:
+	 * an unknown frame, so the connection is reset and no OP_SHMEM
+	 * reaches the guest */
+	src_port = GUEST_PORT + 2;
+	send_pkt(1, 1, 0, NULL, 0);
+	op = recv_want(2, b, &len, 5000);
+	p = (struct pollfd){ .fd = lfd, .events = POLLIN };
+	hfd = poll(&p, 1, 5000) == 1 ? accept(lfd, NULL, NULL) : -1;
+	ok = op == 2 && hfd >= 0;
+	len = shmem(pl, 1 /* RELINQUISH */, 3, 12, 0, 0, 0, NULL, 0);
+	frame_send(hfd, 5 /* INJECT */, 0, pl, len);
+	n = 0;
+	while ((op = recv_pkt(b, &len, 1000)) >= 0) {
+		if (op == 8)
+			ok = false;
+		if (op == 3)	/* RST */
+			n++;
+	}
+	close(hfd);
+	tap(ok && n == 1, "framed: an INJECT frame without --inject-hostile resets the connection (%d RST), nothing injected",
+	    n);
 	close(lfd);
 }
 
@@ -446,7 +470,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: vv_front VHOST_SOCKET UDS_PATH [no-shmem]\n");
 		return 2;
 	}
-	printf("1..%d\n", noshm ? 3 : 14);
+	printf("1..%d\n", noshm ? 3 : 15);
 	/* the host program's listener for HOST_PORT */
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s_%u", argv[2], HOST_PORT);
 	unlink(sa.sun_path);

@@ -244,6 +244,117 @@ static int g2h_host_closes(void)
 	return 0;
 }
 
+/* Ordering: 4 connections, 800 small writes each (1 to 97 bytes, one
+ * packet each), interleaved, all echoed: every stream must come back in
+ * order and whole. */
+#define NORD 4
+static int g2h_ordering(void)
+{
+	static uint8_t out[128], in[65536];
+	size_t sent[NORD] = { 0 }, got[NORD] = { 0 };
+	int fd[NORD], i, w;
+
+	for (i = 0; i < NORD; i++) {
+		fd[i] = vs_connect(SOCK_STREAM, PORT_ECHO);
+		if (fd[i] < 0)
+			return vt_diag("connect %d: %s", i, strerror(-fd[i])), VT_FAIL;
+	}
+	for (w = 0; w < 800; w++)
+		for (i = 0; i < NORD; i++) {
+			size_t k = 1 + (size_t)(w * 7 + i * 13) % 97;
+
+			vv_fill(out, k, sent[i], 20 + i);
+			if (vv_write_all(fd[i], out, k))
+				return vt_diag("write %d on %d: %s", w, i,
+					       strerror(errno)), VT_FAIL;
+			sent[i] += k;
+		}
+	for (i = 0; i < NORD; i++) {
+		while (got[i] < sent[i]) {
+			size_t want = sent[i] - got[i];
+			ssize_t n = recv(fd[i], in, want < sizeof(in) ? want : sizeof(in), 0);
+			long long bad;
+
+			if (n <= 0)
+				return vt_diag("connection %d: %zu of %zu bytes, then %s", i,
+					       got[i], sent[i], n ? strerror(errno) :
+					       "end of file"), VT_FAIL;
+			bad = vv_check(in, n, got[i], 20 + i);
+			if (bad >= 0)
+				return vt_diag("connection %d: byte %lld out of order", i,
+					       bad), VT_FAIL;
+			got[i] += n;
+		}
+		close(fd[i]);
+	}
+	return 0;
+}
+
+/* Seqpacket boundaries with messages queued: four sent back to back; the
+ * first two read into 10 bytes (MSG_TRUNC: the rest of each is dropped,
+ * recv() returns the whole length), the last two whole. */
+static int g2h_seqpacket_boundary(void)
+{
+	static const uint32_t sizes[] = { 100, 5000, 20000, 65536 };
+	static uint8_t out[65536], in[65536 + 1];
+	int fd = vs_connect(SOCK_SEQPACKET, PORT_SEQ_ECHO);
+	unsigned int i;
+
+	if (fd < 0)
+		return vt_diag("connect: %s", strerror(-fd)), VT_FAIL;
+	for (i = 0; i < 4; i++) {
+		vv_fill(out, sizes[i], i, 30);
+		if (send(fd, out, sizes[i], MSG_NOSIGNAL) != (ssize_t)sizes[i])
+			return vt_diag("send of %u: %s", sizes[i], strerror(errno)), VT_FAIL;
+	}
+	for (i = 0; i < 4; i++) {
+		struct iovec iov = { in, i < 2 ? 10 : sizeof(in) };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+		ssize_t n = recvmsg(fd, &m, i < 2 ? MSG_TRUNC : 0);
+		size_t have = i < 2 ? 10 : sizes[i];
+
+		if (n != (ssize_t)sizes[i])
+			return vt_diag("message %u of %u bytes: recv gave %zd (%s)", i,
+				       sizes[i], n, n < 0 ? strerror(errno) :
+				       "boundary lost"), VT_FAIL;
+		if (i < 2 && !(m.msg_flags & MSG_TRUNC))
+			return vt_diag("message %u read in part without MSG_TRUNC", i),
+			       VT_FAIL;
+		if (i >= 2 && (m.msg_flags & MSG_TRUNC))
+			return vt_diag("message %u read whole with MSG_TRUNC", i), VT_FAIL;
+		if (vv_check(in, have, i, 30) >= 0)
+			return vt_diag("message %u differs", i), VT_FAIL;
+	}
+	close(fd);
+	return 0;
+}
+
+/* The guest shuts down its side: the echo program reads end of file and
+ * closes, the guest reads what was echoed, then end of file; sending
+ * after shutdown(SHUT_WR) fails with EPIPE. */
+static int g2h_shutdown(void)
+{
+	char buf[8];
+	ssize_t n;
+	int fd = vs_connect(SOCK_STREAM, PORT_ECHO);
+
+	if (fd < 0)
+		return vt_diag("connect: %s", strerror(-fd)), VT_FAIL;
+	if (vv_write_all(fd, "abc", 3) || shutdown(fd, SHUT_WR))
+		return vt_diag("write/shutdown: %s", strerror(errno)), VT_FAIL;
+	if (send(fd, "d", 1, MSG_NOSIGNAL) != -1 || errno != EPIPE)
+		return vt_diag("send after SHUT_WR: not EPIPE (%s)", strerror(errno)),
+		       VT_FAIL;
+	if (vv_read_all(fd, buf, 3) || memcmp(buf, "abc", 3))
+		return vt_diag("the echo before end of file is wrong"), VT_FAIL;
+	n = recv(fd, buf, sizeof(buf), 0);
+	if (n != 0)
+		return vt_diag("after the echo: %zd (%s), not end of file", n,
+			       strerror(errno)), VT_FAIL;
+	close(fd);
+	return 0;
+}
+
 /* ---- host -> guest, through vv_host's control port ---- */
 
 struct srv {
@@ -396,6 +507,9 @@ static const struct vt_case cases[] = {
 	{ "g2h_refused", g2h_refused },
 	{ "g2h_wrong_type", g2h_wrong_type },
 	{ "g2h_host_closes", g2h_host_closes },
+	{ "g2h_ordering", g2h_ordering },
+	{ "g2h_seqpacket_boundary", g2h_seqpacket_boundary },
+	{ "g2h_shutdown", g2h_shutdown },
 	{ "h2g_stream_echo", h2g_stream_echo },
 	{ "h2g_seqpacket_echo", h2g_seqpacket_echo },
 	{ "h2g_stream_8m", h2g_stream_8m },
