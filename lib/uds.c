@@ -237,7 +237,6 @@ VSHMEM_API int vshmem_channel_connect_uds(const char *uds_path,
 	struct vshmem_channel *ch;
 	struct sockaddr_un sa;
 	char line[64], *end;
-	unsigned long local;
 	struct iovec iov;
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 	int type, fd, n, ret;
@@ -270,7 +269,7 @@ VSHMEM_API int vshmem_channel_connect_uds(const char *uds_path,
 		goto fail;
 	/* "OK <the host-side port the device gave us>\n" */
 	if (strncmp(line, "OK ", 3) || line[3] < '0' || line[3] > '9' ||
-	    (local = strtoul(line + 3, &end, 10)) > UINT_MAX ||
+	    strtoul(line + 3, &end, 10) > UINT_MAX ||
 	    strcmp(end, "\n")) {
 		ret = -EPROTO;
 		goto fail;
@@ -579,8 +578,8 @@ static int frame_offer(struct vshmem_channel *ch, struct frame *f,
 	struct vshmem_incoming *in = NULL;
 	uint32_t nranges, data_len;
 	unsigned int flags;
+	void *view = NULL;
 	uint64_t size;
-	void *view;
 	int kind, ret, n;
 
 	if (f->len < OFFER_HDR) {
