@@ -248,6 +248,7 @@ kill "$opid" "$bpid" 2>/dev/null || true
 wait "$opid" "$bpid" 2>/dev/null || true
 opid= bpid=
 expected+=$'\n'$(printf 'shmem_virtio_%s\n' share lend lend-clear reset)
+front_lines+=$'\n'$("$root/tests/virtio/host-lib.sh" --kernel "$kernel" --timeout "$timeout_s" --tap || true)
 
 # ---- 5. TAP
 lines=$(for f in "$out" "$real_out"; do sed '/^--- last lines of the console log:/,$d' "$f"; done |
