@@ -301,6 +301,10 @@ static int next_offer(const struct opts *o, struct borrower *b,
 static int give_back(const struct opts *o, struct borrower *b,
 		     struct vshmem_incoming *in)
 {
+	/* A guest's pages (--uds): the view must be gone once it took them
+	 * back. */
+	const volatile unsigned char *view = vshmem_incoming_get_view(in);
+	unsigned char byte;
 	int ret, rc = EXIT_OK;
 
 	if (o->hold_ms) {
@@ -313,6 +317,12 @@ static int give_back(const struct opts *o, struct borrower *b,
 	}
 	if (vshmem_incoming_get_state(in) == VSHMEM_STATE_RECLAIMED) {
 		info("the lender reclaimed it first");
+		if (view && guarded_read(view, &byte)) {
+			error(0, "the guest took its pages back, but they are still mapped here");
+			rc = EXIT_VERIFY;
+		} else if (view) {
+			info("the view of the guest's pages is gone (a read faults)");
+		}
 	} else {
 		ret = vshmem_incoming_release(in);
 		if (ret < 0) {

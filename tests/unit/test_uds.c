@@ -31,24 +31,39 @@ enum { F_DATA = 1, F_OFFER = 2, F_RECLAIM = 3, F_RELEASE = 4 };
 static char dir[64], uds[96];
 static int fds_before, maps_before;
 
-static int count_lines(const char *path, bool dir_entries)
+/* ASan's allocator maps memory as it goes: under it only the mappings of
+ * memfds (the views) are counted, elsewhere every mapping. */
+#if defined(__SANITIZE_ADDRESS__)
+#define COUNT_ALL_MAPS 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define COUNT_ALL_MAPS 0
+#endif
+#endif
+#ifndef COUNT_ALL_MAPS
+#define COUNT_ALL_MAPS 1
+#endif
+
+static int count_fds(void)
 {
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
 	int n = 0;
 
-	if (dir_entries) {
-		DIR *d = opendir(path);
-		struct dirent *de;
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n - 1;	/* the directory's own */
+}
 
-		while ((de = readdir(d)))
-			n += de->d_name[0] != '.';
-		closedir(d);
-		return n - 1;
-	}
-	FILE *f = fopen(path, "r");
-	int c;
+static int count_maps(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	int n = 0;
 
-	while ((c = fgetc(f)) != EOF)
-		n += c == '\n';
+	while (fgets(line, sizeof(line), f))
+		n += COUNT_ALL_MAPS || strstr(line, "memfd:");
 	fclose(f);
 	return n;
 }
@@ -60,15 +75,15 @@ static int setup(void **state)
 	if (!mkdtemp(dir))
 		return -1;
 	snprintf(uds, sizeof(uds), "%s/vsock", dir);
-	fds_before = count_lines("/proc/self/fd", true);
-	maps_before = count_lines("/proc/self/maps", false);
+	fds_before = count_fds();
+	maps_before = count_maps();
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	int fds = count_lines("/proc/self/fd", true);
-	int maps = count_lines("/proc/self/maps", false);
+	int fds = count_fds();
+	int maps = count_maps();
 	char path[320];
 	struct dirent *de;
 	DIR *d = opendir(dir);

@@ -18,7 +18,9 @@
 #     the guest's header (pattern), writes it to a file and releases it;
 #     the guest checks that LEND faulted meanwhile and that it got its
 #     data (zeros with CLEAR) back. The host's file of the last offer is
-#     compared with the pattern computed here.
+#     compared with the pattern computed here. Last, a LEND the guest
+#     reclaims while a second vshmem-accept (port 7001) holds it: the
+#     host's view must be gone (a read faults) and the guest's data back.
 #
 # Usage: tests/virtio/host-lib.sh [--kernel IMAGE] [--timeout S] [--tap] [--keep]
 #   --kernel IMG   boot IMG instead of building the kernel
@@ -66,12 +68,14 @@ report() {	# every case gets a line, also when the run stopped early
 		echo "${result[$name]:-not ok 0 host_lib_$name # not run}" >&3
 	done
 	echo "${result[host_file]:-not ok 0 host_lib_host_file # not run}" >&3
+	echo "${result[reclaim]:-not ok 0 host_lib_reclaim # not run}" >&3
 	echo "${result[run]:-not ok 0 host_lib_run # not run}" >&3
 }
-run= bpid= apid=
+run= bpid= apid= rpid=
 cleanup() {
 	local rc=$?
 	[ -z "$apid" ] || kill "$apid" 2>/dev/null || true
+	[ -z "$rpid" ] || kill "$rpid" 2>/dev/null || true
 	[ -z "$bpid" ] || kill "$bpid" 2>/dev/null || true
 	wait 2>/dev/null || true
 	[ -z "$run" ] || [ "$keep" = 1 ] || rm -rf "$run"
@@ -126,6 +130,14 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 [ -S "$run/vsock_7000.shmem" ] || { cat "$run/accept.log"; die "vshmem-accept --uds did not listen"; }
+# the reclaim case: held for 8 s, the guest takes it back after 1 s
+"$accept_bin" --uds="$run/vsock" --count=1 --hold=8000 7001 > "$run/reclaim.log" 2>&1 &
+rpid=$!
+for _ in $(seq 100); do
+	[ -S "$run/vsock_7001.shmem" ] && break
+	sleep 0.1
+done
+[ -S "$run/vsock_7001.shmem" ] || { cat "$run/reclaim.log"; die "the second vshmem-accept did not listen"; }
 info "backend pid $bpid, vshmem-accept pid $apid, run directory $run"
 
 # one line per case: "host_lib: NAME rc=N"
@@ -133,6 +145,8 @@ info "backend pid $bpid, vshmem-accept pid $apid, run directory $run"
 	for ((i = 0; i < ${#cases[@]}; i += 2)); do
 		echo "vshmem-offer ${cases[i + 1]} 2:7000; echo \"host_lib: ${cases[i]} rc=\$?\""
 	done
+	echo "vshmem-offer --kind=lend --size=1M --seed=11 --reclaim-after=1000 2:7001;" \
+		"echo \"host_lib: reclaim rc=\$?\""
 } > "$run/guest.sh"
 step "vshmem-offer in the guest, vshmem-accept --uds on the host (patched QEMU)"
 set +e
@@ -148,9 +162,16 @@ for _ in $(seq 50); do
 done
 arc=$(wait "$apid" 2>/dev/null; echo $?)
 apid=
+for _ in $(seq 150); do	# its hold ends 8 s after the offer came
+	kill -0 "$rpid" 2>/dev/null || break
+	sleep 0.1
+done
+rrc=$(wait "$rpid" 2>/dev/null; echo $?)
+rpid=
 echo "--- vshmem-accept --uds (exit $arc):"
 cat "$run/accept.log"
-grep -h 'offers [0-9]' "$run/backend.log" | tail -n1 || true
+echo "--- vshmem-accept --uds --hold (exit $rrc):"
+cat "$run/reclaim.log"
 
 # ---- results: the guest's exit code for each case, and the host's check
 # of the same offer (accept's "pattern verified" line, in order)
@@ -178,6 +199,13 @@ if [ -f "$run/last.bin" ] && [ "$(od -An -v -tx1 "$run/last.bin" | tr -d ' \n')"
 else
 	result[host_file]="not ok 0 host_lib_host_file # the host's file differs from the pattern (or is missing)"
 fi
+grc=$(sed -n 's/^host_lib: reclaim rc=\([0-9]*\).*/\1/p' "$run/vm.out" | tr -d '\r' | tail -n1)
+if [ "$grc" = 0 ] && [ "$rrc" = 0 ] && grep -q 'vshmem-offer: reclaimed' "$run/vm.out" &&
+   grep -q "the view of the guest's pages is gone" "$run/reclaim.log"; then
+	result[reclaim]="ok 0 host_lib_reclaim # the guest took a LEND back: the host's view faults, the guest's data is intact"
+elif [ -n "$grc" ]; then
+	result[reclaim]="not ok 0 host_lib_reclaim # guest exit $grc, host exit $rrc"
+fi
 if [ "$vrc" = 0 ] && [ "$arc" = 0 ]; then
 	result[run]="ok 0 host_lib_run # the guest finished clean, vshmem-accept exit 0"
 else
@@ -187,4 +215,4 @@ fails=0
 for k in "${!result[@]}"; do
 	[[ ${result[$k]} == ok* ]] || fails=$((fails + 1))
 done
-[ "${#result[@]}" = $((ncases + 2)) ] && [ "$fails" = 0 ]
+[ "${#result[@]}" = $((ncases + 3)) ] && [ "$fails" = 0 ]
