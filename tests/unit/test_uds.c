@@ -24,6 +24,10 @@
 #include <cmocka.h>
 
 #include <libvshmem/vshmem.h>
+#ifdef HAVE_LIBURING
+#include <liburing.h>
+#include <libvshmem/vshmem-uring.h>
+#endif
 
 enum { F_DATA = 1, F_OFFER = 2, F_RECLAIM = 3, F_RELEASE = 4 };
 #define PG	4096
@@ -604,6 +608,15 @@ static void test_data(void **state)
 	assert_int_equal(vshmem_channel_send(r.ch, pl, 65537), -EMSGSIZE);
 	assert_int_equal(vshmem_channel_send(r.listener, "x", 1), -ENOTCONN);
 	assert_int_equal(vshmem_channel_send(NULL, "x", 1), -EINVAL);
+#ifdef HAVE_LIBURING
+	{
+		struct io_uring_sqe sqe = { 0 };
+
+		/* frames are read by vshmem_channel_recv() only */
+		assert_int_equal(vshmem_uring_prep_recv(&sqe, r.ch, b, sizeof(b)),
+				 -EOPNOTSUPP);
+	}
+#endif
 	rig_down(&r);
 }
 
