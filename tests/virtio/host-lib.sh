@@ -21,6 +21,9 @@
 #     compared with the pattern computed here. Last, a LEND the guest
 #     reclaims while a second vshmem-accept (port 7001) holds it: the
 #     host's view must be gone (a read faults) and the guest's data back.
+#     Then a LEND still outstanding when the guest powers off (port 7002):
+#     the device stops, the connection ends, and the host's view must be
+#     gone as well.
 #
 # Usage: tests/virtio/host-lib.sh [--kernel IMAGE] [--timeout S] [--tap] [--keep]
 #   --kernel IMG   boot IMG instead of building the kernel
@@ -69,13 +72,15 @@ report() {	# every case gets a line, also when the run stopped early
 	done
 	echo "${result[host_file]:-not ok 0 host_lib_host_file # not run}" >&3
 	echo "${result[reclaim]:-not ok 0 host_lib_reclaim # not run}" >&3
+	echo "${result[vm_gone]:-not ok 0 host_lib_vm_gone # not run}" >&3
 	echo "${result[run]:-not ok 0 host_lib_run # not run}" >&3
 }
-run= bpid= apid= rpid=
+run= bpid= apid= rpid= gpid=
 cleanup() {
 	local rc=$?
 	[ -z "$apid" ] || kill "$apid" 2>/dev/null || true
 	[ -z "$rpid" ] || kill "$rpid" 2>/dev/null || true
+	[ -z "$gpid" ] || kill "$gpid" 2>/dev/null || true
 	[ -z "$bpid" ] || kill "$bpid" 2>/dev/null || true
 	wait 2>/dev/null || true
 	[ -z "$run" ] || [ "$keep" = 1 ] || rm -rf "$run"
@@ -138,6 +143,14 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 [ -S "$run/vsock_7001.shmem" ] || { cat "$run/reclaim.log"; die "the second vshmem-accept did not listen"; }
+# the power-off case: held for 8 s, the guest is gone after 3
+"$accept_bin" --uds="$run/vsock" --count=1 --hold=8000 7002 > "$run/gone.log" 2>&1 &
+gpid=$!
+for _ in $(seq 100); do
+	[ -S "$run/vsock_7002.shmem" ] && break
+	sleep 0.1
+done
+[ -S "$run/vsock_7002.shmem" ] || { cat "$run/gone.log"; die "the third vshmem-accept did not listen"; }
 info "backend pid $bpid, vshmem-accept pid $apid, run directory $run"
 
 # one line per case: "host_lib: NAME rc=N"
@@ -147,6 +160,8 @@ info "backend pid $bpid, vshmem-accept pid $apid, run directory $run"
 	done
 	echo "vshmem-offer --kind=lend --size=1M --seed=11 --reclaim-after=1000 2:7001;" \
 		"echo \"host_lib: reclaim rc=\$?\""
+	# last: the guest powers off with this offer outstanding
+	echo "vshmem-offer --kind=lend --size=1M --seed=13 2:7002 & sleep 3; echo host_lib: vm_gone"
 } > "$run/guest.sh"
 step "vshmem-offer in the guest, vshmem-accept --uds on the host (patched QEMU)"
 set +e
@@ -168,10 +183,18 @@ for _ in $(seq 150); do	# its hold ends 8 s after the offer came
 done
 rrc=$(wait "$rpid" 2>/dev/null; echo $?)
 rpid=
+for _ in $(seq 150); do
+	kill -0 "$gpid" 2>/dev/null || break
+	sleep 0.1
+done
+gonerc=$(wait "$gpid" 2>/dev/null; echo $?)
+gpid=
 echo "--- vshmem-accept --uds (exit $arc):"
 cat "$run/accept.log"
-echo "--- vshmem-accept --uds --hold (exit $rrc):"
+echo "--- vshmem-accept --uds --hold, reclaimed (exit $rrc):"
 cat "$run/reclaim.log"
+echo "--- vshmem-accept --uds --hold, the guest powered off (exit $gonerc):"
+cat "$run/gone.log"
 
 # ---- results: the guest's exit code for each case, and the host's check
 # of the same offer (accept's "pattern verified" line, in order)
@@ -206,6 +229,14 @@ if [ "$grc" = 0 ] && [ "$rrc" = 0 ] && grep -q 'vshmem-offer: reclaimed' "$run/v
 elif [ -n "$grc" ]; then
 	result[reclaim]="not ok 0 host_lib_reclaim # guest exit $grc, host exit $rrc"
 fi
+if grep -q '^host_lib: vm_gone' "$run/vm.out"; then
+	if [ "$gonerc" = 0 ] && grep -q "pattern verified" "$run/gone.log" &&
+	   grep -q "the view of the guest's pages is gone" "$run/gone.log"; then
+		result[vm_gone]="ok 0 host_lib_vm_gone # the guest powered off with a LEND outstanding: the host's view faults"
+	else
+		result[vm_gone]="not ok 0 host_lib_vm_gone # host exit $gonerc"
+	fi
+fi
 if [ "$vrc" = 0 ] && [ "$arc" = 0 ]; then
 	result[run]="ok 0 host_lib_run # the guest finished clean, vshmem-accept exit 0"
 else
@@ -215,4 +246,4 @@ fails=0
 for k in "${!result[@]}"; do
 	[[ ${result[$k]} == ok* ]] || fails=$((fails + 1))
 done
-[ "${#result[@]}" = $((ncases + 3)) ] && [ "$fails" = 0 ]
+[ "${#result[@]}" = $((ncases + 4)) ] && [ "$fails" = 0 ]
