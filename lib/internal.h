@@ -296,6 +296,8 @@ size_t vshmem_sys_page_size(void);
 int vshmem_sys_unlink(const char *path);
 int vshmem_sys_dup(int fd);
 int vshmem_sys_fd_size(int fd, uint64_t *ret_size);
+/* The size of a regular file (a memfd), by fstat; -EINVAL for others. */
+int vshmem_sys_file_size(int fd, uint64_t *ret_size);
 int vshmem_sys_fdinfo(int fd, char *buf, size_t len);
 int vshmem_sys_list_dir(const char *path, char ***ret_names);
 int vshmem_sys_socket(int domain, int type);

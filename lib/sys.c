@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -119,6 +120,20 @@ int vshmem_sys_fd_size(int fd, uint64_t *ret_size)
 	if (lseek(fd, 0, SEEK_SET) < 0)
 		return neg_errno();
 	*ret_size = (uint64_t)end;
+	return 0;
+}
+
+int vshmem_sys_file_size(int fd, uint64_t *ret_size)
+{
+	struct stat st;
+
+	/* fstat, not lseek: a received fd shares its file offset with the
+	 * sender's. */
+	if (fstat(fd, &st) < 0)
+		return neg_errno();
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	*ret_size = (uint64_t)st.st_size;
 	return 0;
 }
 

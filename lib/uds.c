@@ -366,7 +366,7 @@ static int check_ranges(const unsigned char *r, uint32_t nranges,
 	int ret;
 
 	for (size_t i = 0; i < nfds; i++) {
-		ret = vshmem_sys_fd_size(fds[i], &fd_size[i]);
+		ret = vshmem_sys_file_size(fds[i], &fd_size[i]);
 		if (ret < 0)
 			return -EPROTO;	/* not a file we can map */
 	}

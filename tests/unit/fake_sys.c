@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #ifdef HAVE_LIBDRM
@@ -275,6 +276,16 @@ int vshmem_sys_mmap_fixed(void *addr, size_t len, int prot, int fd,
 size_t vshmem_sys_page_size(void)
 {
 	return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+int vshmem_sys_file_size(int fd, uint64_t *ret_size)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	*ret_size = (uint64_t)st.st_size;
+	return 0;
 }
 
 int vshmem_sys_unlink(const char *path)

@@ -527,6 +527,13 @@ static void test_malformed_offers(void **state)
 	rg[0].reserved = 1;
 	n = offer_payload(pl, 0, 2 * PG, 1, 0, 0, 2, rg, 2);
 	expect_refused(&r, 12, pl, n, &r.ram, 1);
+	rg[0].reserved = 0;
+	/* an fd that is no file (a pipe) */
+	assert_int_equal(pipe2(two, O_CLOEXEC), 0);
+	n = offer_payload(pl, 0, 2 * PG, 1, 0, 0, 2, rg, 2);
+	expect_refused(&r, 13, pl, n, two, 1);
+	close(two[0]);
+	close(two[1]);
 	rig_down(&r);
 }
 
