@@ -127,7 +127,10 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 [ -S "$run/vhost.sock" ] || die "vhost-user-vsock made no socket in 10 s"
-"$accept_bin" --uds="$run/vsock" --count="$ncases" --output="$run/last.bin" 7000 \
+# --hold: vshmem-offer reads its LEND buffer right after offering and
+# wants that read to fault; a host that releases first (64 KiB are
+# checked in no time) would give it back before that read.
+"$accept_bin" --uds="$run/vsock" --count="$ncases" --hold=1000 --output="$run/last.bin" 7000 \
 	> "$run/accept.log" 2>&1 &
 apid=$!
 for _ in $(seq 100); do
