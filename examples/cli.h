@@ -31,7 +31,8 @@ enum {
  *   -h help  -V version  -q quiet  -S stream (SOCK_STREAM)
  *   -s size  -k kind  -f file  -i id  -T tag  -z clear  -r readonly
  *   -R reclaim-after  -c cid  -n count  -o output  -H hold
- *   -p peer (CID:PORT)  -m max-size  -t time  -j json
+ *   -p peer (CID:PORT)  -m max-size  -t time  -j json  -u uds (a
+ *   vhost-user-vsock --uds-path, on a VM's host)
  * --seed and --suite have no short letter.
  */
 

@@ -114,6 +114,34 @@ int fail_connect(int err, bool listen, unsigned int cid, unsigned int port,
 	return cli_exit_code(err);
 }
 
+int fail_uds(int err, bool listen, const char *path, unsigned int port)
+{
+	if (listen)
+		error(err, "listening on %s_%u.shmem", path, port);
+	else
+		error(err, "connecting to guest port %u through %s", port, path);
+	switch (-err) {
+	case ENOENT:
+	case ECONNREFUSED:
+		if (listen)
+			hint("the directory of %s must exist", path);
+		else
+			hint("is vhost-user-vsock running with --uds-path %s, and "
+			     "does the guest listen on port %u (with the same "
+			     "socket type: --stream)?", path, port);
+		break;
+	case EADDRINUSE:
+		hint("another program listens on %s_%u.shmem", path, port);
+		break;
+	case ENAMETOOLONG:
+		hint("a Unix socket path has at most 107 bytes: use a shorter %s",
+		     path);
+		break;
+	}
+	/* a missing socket is not a missing kernel feature */
+	return err == -ENOENT ? EXIT_ERROR : cli_exit_code(err);
+}
+
 int fail_kind(int err, unsigned int cid, unsigned int port, int kind)
 {
 	if (err < 0) {

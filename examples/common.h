@@ -26,12 +26,16 @@ struct vshmem_channel;
  *                 option and the heaps that exist.
  *   fail_connect: connecting to (or, with listen, listening on) CID:PORT
  *                 with sock_type failed.
+ *   fail_uds:     the same through vhost-user-vsock's Unix sockets.
  *   fail_kind:    the transport cannot pass memory of kind (err 0: it
  *                 reported no support; else the error of asking).
  */
 int fail_heap(int err, const char *name, int kind);
 int fail_connect(int err, bool listen, unsigned int cid, unsigned int port,
 		 int sock_type);
+/* fail_uds: listening on (listen) or connecting to PORT through the
+ * hybrid-vsock Unix socket of vhost-user-vsock --uds-path PATH failed. */
+int fail_uds(int err, bool listen, const char *path, unsigned int port);
 int fail_kind(int err, unsigned int cid, unsigned int port, int kind);
 
 /* The port a channel's socket is bound to (VMADDR_PORT_ANY gets one from

@@ -2,7 +2,8 @@
 /*
  * vshmem-accept: listen on a vsock port, receive offered buffers, map
  * them, check them against the lender's header (or save them to a file),
- * and give them back.
+ * and give them back. With --uds, on the host of a VM whose vsock device
+ * is vhost-user-vsock: the guest's offers, as views of its memory.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -34,6 +35,9 @@ static void usage(FILE *f)
 "                           directory must exist)\n"
 "  -H, --hold=MS            keep each buffer MS milliseconds before release\n"
 "  -S, --stream             use SOCK_STREAM instead of SOCK_SEQPACKET\n"
+"  -u, --uds=PATH           on the host: take a guest's offers to host PORT\n"
+"                           through the vhost-user-vsock device started\n"
+"                           with --uds-path PATH (listens on PATH_PORT.shmem)\n"
 "  -q, --quiet              print errors and warnings only\n"
 "  -h, --help               show this help and exit\n"
 "  -V, --version            show the library version and exit\n"
@@ -45,7 +49,8 @@ static void usage(FILE *f)
 "is reported and released. Exit status: 0 success, 1 error, 2 usage error,\n"
 "3 not supported (no vsock transport), 4 verification failed.\n"
 "\n"
-"Example: vshmem-accept --count=2 5000\n");
+"Examples: vshmem-accept --count=2 5000\n"
+"          vshmem-accept --uds=/tmp/vm1.vsock 5000   (on the VM's host)\n");
 }
 
 struct opts {
@@ -54,6 +59,8 @@ struct opts {
 	const char *output;
 	int hold_ms;
 	int sock_type;
+	const char *uds;
+	bool cid_set;
 };
 
 static int parse_args(int argc, char **argv, struct opts *o)
@@ -64,6 +71,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "output", required_argument, NULL, 'o' },
 		{ "hold", required_argument, NULL, 'H' },
 		{ "stream", no_argument, NULL, 'S' },
+		{ "uds", required_argument, NULL, 'u' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -72,11 +80,17 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	uint64_t v;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "c:n:o:H:SqhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:n:o:H:Su:qhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			if (cli_opt_cid("--cid", optarg, &o->cid) < 0)
 				return -1;
+			o->cid_set = true;
+			break;
+		case 'u':
+			if (!*optarg)
+				return error(0, "bad --uds '': a path is needed"), -1;
+			o->uds = optarg;
 			break;
 		case 'n':
 			if (cli_opt_u64("--count", optarg, 1, UINT64_MAX, &o->count) < 0)
@@ -102,6 +116,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		return error(0, "too many arguments: '%s'", argv[optind + 1]), -1;
 	if (optind == argc - 1 && cli_opt_port("PORT", argv[optind], &o->port) < 0)
 		return -1;
+	if (o->uds && o->cid_set)
+		return error(0, "--cid and --uds exclude each other"), -1;
+	if (o->uds && o->port == VMADDR_PORT_ANY)
+		return error(0, "PORT 'any' has no meaning with --uds: the guest connects to a port it knows"), -1;
 	/* Now, not after a buffer arrived. */
 	if (o->output && cli_check_output("--output", o->output) < 0)
 		return -1;
@@ -113,6 +131,8 @@ static int inspect(const struct opts *o, struct vshmem_incoming *in,
 		   const char *header)
 {
 	struct vshmem_buf *buf = vshmem_incoming_get_buf(in);
+	void *view = vshmem_incoming_get_view(in);
+	uint64_t have = buf ? vshmem_buf_get_size(buf) : vshmem_incoming_get_size(in);
 	unsigned long long size = 0, sum = 0;
 	unsigned int seed = 0;
 	bool have_header;
@@ -127,24 +147,29 @@ static int inspect(const struct opts *o, struct vshmem_incoming *in,
 	     (unsigned long long)vshmem_incoming_get_tag(in),
 	     (vshmem_incoming_get_flags(in) & VSHMEM_OFFER_F_READONLY) ?
 	     ", read-only" : "");
-	if (!buf) {
+	if (view) {
+		/* A guest's pages, already mapped by the library. */
+		info("guest memory: one view of %llu bytes", (unsigned long long)have);
+		p = view;
+	} else if (!buf) {
 		info("arrived as FF-A handle %#llx: nothing to map here",
 		     (unsigned long long)vshmem_incoming_get_handle(in));
 		return EXIT_OK;
+	} else {
+		ret = vshmem_buf_map(buf, VSHMEM_ACCESS_READ, &p);
+		if (ret < 0) {
+			error(ret, "mapping the received buffer");
+			return EXIT_ERROR;
+		}
+		vshmem_buf_sync_start(buf, VSHMEM_ACCESS_READ);
 	}
-	ret = vshmem_buf_map(buf, VSHMEM_ACCESS_READ, &p);
-	if (ret < 0) {
-		error(ret, "mapping the received buffer");
-		return EXIT_ERROR;
-	}
-	vshmem_buf_sync_start(buf, VSHMEM_ACCESS_READ);
 	have_header = sscanf(header, HEADER_FMT, &size, &seed, &sum) == 3;
-	if (have_header && size > vshmem_buf_get_size(buf)) {
+	if (have_header && size > have) {
 		error(0, "header says %llu bytes, buffer has %llu", size,
-		      (unsigned long long)vshmem_buf_get_size(buf));
+		      (unsigned long long)have);
 		ret = EXIT_VERIFY;
 	} else if (!have_header) {
-		size = vshmem_buf_get_size(buf);
+		size = have;
 		info("no header from the lender: not checking the contents");
 		ret = EXIT_OK;
 	} else if (seed) {
@@ -171,7 +196,8 @@ static int inspect(const struct opts *o, struct vshmem_incoming *in,
 			info("wrote %llu bytes to %s", size, o->output);
 		}
 	}
-	vshmem_buf_sync_end(buf, VSHMEM_ACCESS_READ);
+	if (buf)
+		vshmem_buf_sync_end(buf, VSHMEM_ACCESS_READ);
 	return ret;
 }
 
@@ -208,8 +234,18 @@ struct borrower {
 static int start_listening(const struct opts *o, struct borrower *b)
 {
 	VSHMEM_OPTS(vshmem_channel_opts, copts, .sock_type = o->sock_type);
-	int ret = vshmem_channel_listen(o->cid, o->port, &copts, &b->listener);
+	int ret;
 
+	if (o->uds) {
+		ret = vshmem_channel_listen_uds(o->uds, o->port, &copts, &b->listener);
+		if (ret < 0)
+			return fail_uds(ret, true, o->uds, o->port);
+		info("listening for the guest's connections to host port %u on %s_%u.shmem",
+		     o->port, o->uds, o->port);
+		fflush(stdout);
+		return EXIT_OK;
+	}
+	ret = vshmem_channel_listen(o->cid, o->port, &copts, &b->listener);
 	if (ret < 0)
 		return fail_connect(ret, true, o->cid, o->port, o->sock_type);
 	/* The port the kernel bound: with PORT 'any' the only way to know it. */
@@ -223,7 +259,8 @@ static int start_listening(const struct opts *o, struct borrower *b)
 
 /* The next offer: one read ahead, or the next from the connection (one
  * connection after the other until enough offers came). */
-static int next_offer(struct borrower *b, struct vshmem_incoming **ret_in)
+static int next_offer(const struct opts *o, struct borrower *b,
+		      struct vshmem_incoming **ret_in)
 {
 	struct vshmem_incoming *in = NULL;
 	uint64_t caps = 0;
@@ -236,7 +273,8 @@ static int next_offer(struct borrower *b, struct vshmem_incoming **ret_in)
 				error(ret, "accepting a connection");
 				return EXIT_ERROR;
 			}
-			if (vshmem_channel_get_caps(b->ch, &caps) == 0 && !caps)
+			/* (a host's channel has caps 0: it only receives) */
+			if (!o->uds && vshmem_channel_get_caps(b->ch, &caps) == 0 && !caps)
 				warn("this kernel reports no shared memory support "
 				     "(SCM_VSOCK_SHMEM: CONFIG_VSOCKETS_SHMEM of kernel/patches)");
 		}
@@ -263,6 +301,10 @@ static int next_offer(struct borrower *b, struct vshmem_incoming **ret_in)
 static int give_back(const struct opts *o, struct borrower *b,
 		     struct vshmem_incoming *in)
 {
+	/* A guest's pages (--uds): the view must be gone once it took them
+	 * back. */
+	const volatile unsigned char *view = vshmem_incoming_get_view(in);
+	unsigned char byte;
 	int ret, rc = EXIT_OK;
 
 	if (o->hold_ms) {
@@ -275,6 +317,12 @@ static int give_back(const struct opts *o, struct borrower *b,
 	}
 	if (vshmem_incoming_get_state(in) == VSHMEM_STATE_RECLAIMED) {
 		info("the lender reclaimed it first");
+		if (view && guarded_read(view, &byte)) {
+			error(0, "the guest took its pages back, but they are still mapped here");
+			rc = EXIT_VERIFY;
+		} else if (view) {
+			info("the view of the guest's pages is gone (a read faults)");
+		}
 	} else {
 		ret = vshmem_incoming_release(in);
 		if (ret < 0) {
@@ -301,7 +349,7 @@ int main(int argc, char **argv)
 		return cli_usage_error();
 	rc = start_listening(&o, &b);
 	for (uint64_t taken = 0; b.listener && taken < o.count; taken++) {
-		ret = next_offer(&b, &in);
+		ret = next_offer(&o, &b, &in);
 		if (ret != EXIT_OK) {
 			rc = ret;
 			break;

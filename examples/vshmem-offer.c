@@ -2,7 +2,9 @@
 /*
  * vshmem-offer: allocate a buffer of a transfer kind, fill it, offer it to
  * a vsock peer, wait until the peer gives it back (or reclaim it), then
- * check that the lender's data is intact.
+ * check that the lender's data is intact. With --uds, on the host of a VM
+ * whose vsock device is vhost-user-vsock: send the same bytes to a guest
+ * port as plain data (no offer goes from a host to its guest).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,6 +23,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: vshmem-offer [OPTION]... CID:PORT\n"
+"       vshmem-offer --uds=PATH [OPTION]... PORT\n"
 "Offer a dma-buf to the vsock peer at CID:PORT and wait until it comes back.\n"
 "\n"
 "The buffer comes from the dma-buf heap of the chosen transfer kind, is\n"
@@ -41,6 +44,11 @@ static void usage(FILE *f)
 "  -R, --reclaim-after=MS   take the buffer back if the peer has not\n"
 "                           released it after MS milliseconds\n"
 "  -S, --stream             use SOCK_STREAM instead of SOCK_SEQPACKET\n"
+"  -u, --uds=PATH           on the host: send the header line and the\n"
+"                           bytes as plain data to guest PORT through the\n"
+"                           vhost-user-vsock device started with\n"
+"                           --uds-path PATH (no offer: --kind, --id, --tag,\n"
+"                           --clear, --readonly, --reclaim-after do not apply)\n"
 "  -q, --quiet              print errors and warnings only\n"
 "  -h, --help               show this help and exit\n"
 "  -V, --version            show the library version and exit\n"
@@ -53,7 +61,8 @@ static void usage(FILE *f)
 "of that kind, no vsock transport, or the transport cannot pass it),\n"
 "4 verification failed.\n"
 "\n"
-"Example: vshmem-offer --kind=lend --size=64M 1:5000\n");
+"Examples: vshmem-offer --kind=lend --size=64M 1:5000\n"
+"          vshmem-offer --uds=/tmp/vm1.vsock --stream 5000   (on the VM's host)\n");
 }
 
 struct opts {
@@ -66,6 +75,8 @@ struct opts {
 	int reclaim_ms;
 	int sock_type;
 	unsigned int cid, port;
+	const char *uds;
+	bool offer_opt;		/* an option that only an offer has */
 };
 
 static int parse_args(int argc, char **argv, struct opts *o)
@@ -82,6 +93,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "readonly", no_argument, NULL, 'r' },
 		{ "reclaim-after", required_argument, NULL, 'R' },
 		{ "stream", no_argument, NULL, 'S' },
+		{ "uds", required_argument, NULL, 'u' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -91,10 +103,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	uint64_t v;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "k:s:f:i:T:zrR:SqhV", longopts,
+	while ((c = getopt_long(argc, argv, "k:s:f:i:T:zrR:Su:qhV", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'k':
+			o->offer_opt = true;
 			if (!strcmp(optarg, "share"))
 				o->kind = VSHMEM_KIND_SHARE;
 			else if (!strcmp(optarg, "lend"))
@@ -116,20 +129,25 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->seed = (unsigned int)v;
 			break;
 		case 'i':
+			o->offer_opt = true;
 			if (cli_opt_u64("--id", optarg, 1, UINT64_MAX, &o->id) < 0)
 				return -1;
 			break;
 		case 'T':
+			o->offer_opt = true;
 			if (cli_opt_u64("--tag", optarg, 0, UINT64_MAX, &o->tag) < 0)
 				return -1;
 			break;
 		case 'z':
+			o->offer_opt = true;
 			o->flags |= VSHMEM_OFFER_F_CLEAR;
 			break;
 		case 'r':
+			o->offer_opt = true;
 			o->flags |= VSHMEM_OFFER_F_READONLY;
 			break;
 		case 'R':
+			o->offer_opt = true;
 			if (cli_opt_u64("--reclaim-after", optarg, 1, 86400000, &v) < 0)
 				return -1;
 			o->reclaim_ms = (int)v;
@@ -137,17 +155,30 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'S':
 			o->sock_type = SOCK_STREAM;
 			break;
+		case 'u':
+			if (!*optarg)
+				return error(0, "bad --uds '': a path is needed"), -1;
+			o->uds = optarg;
+			break;
 		default:
 			if (!cli_common_opt(c, usage, vshmem_version()))
 				return -1;
 		}
 	}
 	if (optind == argc)
-		return error(0, "missing operand: the peer's CID:PORT (e.g. 1:5000)"), -1;
+		return error(0, o->uds ? "missing operand: the guest's PORT (e.g. 5000)" :
+			     "missing operand: the peer's CID:PORT (e.g. 1:5000)"), -1;
 	if (optind < argc - 1)
 		return error(0, "too many arguments: '%s'", argv[optind + 1]), -1;
-	if (cli_opt_addr("address", argv[optind], &o->cid, &o->port) < 0)
+	if (o->uds) {
+		if (o->offer_opt)
+			return error(0, "--uds sends plain data: --kind, --id, --tag, "
+				     "--clear, --readonly and --reclaim-after do not apply"), -1;
+		if (cli_opt_port("PORT", argv[optind], &o->port) < 0)
+			return -1;
+	} else if (cli_opt_addr("address", argv[optind], &o->cid, &o->port) < 0) {
 		return -1;
+	}
 	if (o->file && !size_set) {
 		struct stat st;
 
@@ -307,6 +338,62 @@ static int verify(const struct opts *o, struct lender *l)
 	return EXIT_OK;
 }
 
+/*
+ * --uds: the header line (with its NUL, as an offer's data) and the
+ * bytes, as plain data to a guest port, in messages the device carries
+ * whole (64 KiB).
+ */
+static int send_plain(const struct opts *o)
+{
+	VSHMEM_OPTS(vshmem_channel_opts, copts, .sock_type = o->sock_type);
+	struct vshmem_channel *ch = NULL;
+	uint64_t sum = 0, done = 0;
+	char header[160];
+	unsigned char *p;
+	int ret, rc = EXIT_OK;
+
+	p = malloc(o->size);
+	if (!p) {
+		error(-ENOMEM, "allocating %llu bytes", (unsigned long long)o->size);
+		return EXIT_ERROR;
+	}
+	if (o->file) {
+		ret = copy_file_to_buf(o->file, p, o->size);
+		if (ret < 0) {
+			error(ret, "reading --file %s", o->file);
+			free(p);
+			return EXIT_ERROR;
+		}
+		sum = checksum(p, o->size);
+	} else {
+		fill_pattern(p, o->size, o->seed);
+	}
+	snprintf(header, sizeof(header), HEADER_FMT,
+		 (unsigned long long)o->size, o->seed, (unsigned long long)sum);
+	ret = vshmem_channel_connect_uds(o->uds, o->port, &copts, &ch);
+	if (ret < 0) {
+		free(p);
+		return fail_uds(ret, false, o->uds, o->port);
+	}
+	ret = vshmem_channel_send(ch, header, strlen(header) + 1);
+	while (ret >= 0 && done < o->size) {
+		size_t n = o->size - done < 65536 ? (size_t)(o->size - done) : 65536;
+
+		ret = vshmem_channel_send(ch, p + done, n);
+		done += n;
+	}
+	if (ret < 0) {
+		error(ret, "sending to guest port %u", o->port);
+		rc = EXIT_ERROR;
+	} else {
+		info("sent %llu bytes to guest port %u through %s (%s)",
+		     (unsigned long long)o->size, o->port, o->uds, header);
+	}
+	vshmem_channel_close(ch);
+	free(p);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = { .kind = VSHMEM_KIND_SHARE, .size = 1 << 20,
@@ -323,6 +410,8 @@ int main(int argc, char **argv)
 	}
 	if (o.file)
 		o.seed = 0;	/* seed 0 in the header: check by checksum */
+	if (o.uds)
+		return send_plain(&o);
 
 	rc = make_buffer(&o, &l);
 	if (rc == EXIT_OK)

@@ -12,7 +12,7 @@
 
 #include "internal.h"	/* <linux/vm_sockets.h>, through the uAPI copy */
 
-static int channel_new(int fd, bool owns_fd, int sock_type,
+int vshmem_channel_new(int fd, bool owns_fd, int sock_type,
 		       const struct vshmem_channel_opts *opts,
 		       struct vshmem_channel **ret_ch)
 {
@@ -36,7 +36,7 @@ static int channel_new(int fd, bool owns_fd, int sock_type,
 }
 
 /* Validate opts and return the socket type to use. */
-static int sock_type_of(const struct vshmem_channel_opts *opts)
+int vshmem_channel_sock_type(const struct vshmem_channel_opts *opts)
 {
 	int ret = OPTS_VALID(opts, vshmem_channel_opts);
 	int type;
@@ -65,7 +65,7 @@ static int vsock_socket(const struct vshmem_channel_opts *opts,
 			unsigned int cid, unsigned int port,
 			struct sockaddr_vm *sa, int *ret_type)
 {
-	int type = sock_type_of(opts);
+	int type = vshmem_channel_sock_type(opts);
 	int fd;
 
 	if (type < 0)
@@ -92,7 +92,7 @@ VSHMEM_API int vshmem_channel_connect(unsigned int cid, unsigned int port,
 		return vshmem_err(fd);
 	ret = vshmem_sys_connect(fd, (struct sockaddr *)&sa, sizeof(sa));
 	if (ret == 0)
-		ret = channel_new(fd, true, type, opts, ret_ch);
+		ret = vshmem_channel_new(fd, true, type, opts, ret_ch);
 	if (ret < 0)
 		vshmem_sys_close(fd);
 	return vshmem_err(ret);
@@ -115,7 +115,7 @@ VSHMEM_API int vshmem_channel_listen(unsigned int cid, unsigned int port,
 	if (ret == 0)
 		ret = vshmem_sys_listen(fd, 16);
 	if (ret == 0)
-		ret = channel_new(fd, true, type, opts, &ch);
+		ret = vshmem_channel_new(fd, true, type, opts, &ch);
 	if (ret != 0) {		/* ch is set only when every step gave 0 */
 		vshmem_sys_close(fd);
 		return vshmem_err(ret);
@@ -136,13 +136,20 @@ VSHMEM_API int vshmem_channel_accept(struct vshmem_channel *listener,
 	fd = vshmem_sys_accept(listener->fd);
 	if (fd < 0)
 		return vshmem_err(fd);
-	ret = channel_new(fd, true, listener->sock_type, NULL, &ch);
+	ret = vshmem_channel_new(fd, true, listener->sock_type, NULL, &ch);
 	if (ret < 0) {
 		vshmem_sys_close(fd);
 		return vshmem_err(ret);
 	}
 	ch->log_fn = listener->log_fn;
 	ch->log_data = listener->log_data;
+	if (listener->uds) {
+		ret = vshmem_uds_accepted(listener, ch);
+		if (ret < 0) {
+			vshmem_channel_close(ch);
+			return vshmem_err(ret);
+		}
+	}
 	*ret_ch = ch;
 	return 0;
 }
@@ -173,7 +180,7 @@ VSHMEM_API int vshmem_channel_adopt(int fd,
 		return vshmem_err(ret);
 	if (type != SOCK_SEQPACKET && type != SOCK_STREAM)
 		return vshmem_err(-EINVAL);
-	return vshmem_err(channel_new(fd, false, type, opts, ret_ch));
+	return vshmem_err(vshmem_channel_new(fd, false, type, opts, ret_ch));
 }
 
 VSHMEM_API void vshmem_channel_close(struct vshmem_channel *ch)
@@ -207,6 +214,9 @@ VSHMEM_API void vshmem_channel_close(struct vshmem_channel *ch)
 			vshmem_container_of(l, struct vshmem_incoming, link);
 
 		next = l->next;
+		/* Closing the socket ends every offer it carried: the
+		 * guest may reuse the pages at once. */
+		vshmem_incoming_revoke(in);
 		if (in->state == VSHMEM_STATE_LIVE)
 			in->state = VSHMEM_STATE_DEAD;
 		in->ch = NULL;
@@ -214,6 +224,7 @@ VSHMEM_API void vshmem_channel_close(struct vshmem_channel *ch)
 	}
 	if (ch->owns_fd)
 		vshmem_sys_close(ch->fd);
+	vshmem_uds_free(ch);
 	free(ch);
 }
 
@@ -504,8 +515,10 @@ int vshmem_channel_peer_gone(struct vshmem_channel *ch)
 		struct vshmem_incoming *in =
 			vshmem_container_of(l, struct vshmem_incoming, link);
 
-		if (in->state == VSHMEM_STATE_LIVE)
+		if (in->state == VSHMEM_STATE_LIVE) {
+			vshmem_incoming_revoke(in);
 			in->state = VSHMEM_STATE_RECLAIMED;
+		}
 	}
 	return -ECONNRESET;
 }
@@ -534,6 +547,31 @@ static int wait_readable(struct vshmem_channel *ch,
 }
 
 /*
+ * recvmsg() of @msg (whose buffers and lengths the caller set; they are
+ * set again before each try), waiting as @dl says: see below.
+ */
+ssize_t vshmem_channel_recvmsg(struct vshmem_channel *ch, struct msghdr *msg,
+			       const struct vshmem_deadline *dl)
+{
+	int flags = dl->timeout_ms < 0 ? 0 : MSG_DONTWAIT;
+	size_t ctl_len = msg->msg_controllen;
+	ssize_t n;
+	int ret;
+
+	do {
+		if (dl->timeout_ms > 0) {
+			ret = wait_readable(ch, dl);
+			if (ret < 0)
+				return ret;
+		}
+		msg->msg_controllen = ctl_len;
+		msg->msg_flags = 0;
+		n = vshmem_sys_recvmsg(ch->fd, msg, flags);
+	} while ((n == -EAGAIN || n == -EINTR) && dl->timeout_ms > 0);
+	return n;
+}
+
+/*
  * recvmsg() with the control buffer, waiting as @dl says (poll(2)'s
  * convention). Only a timeout < 0 blocks in recvmsg(); otherwise the read
  * is MSG_DONTWAIT after poll(), and a wake-up whose data is gone (another
@@ -551,12 +589,12 @@ int vshmem_channel_recv_msg(struct vshmem_channel *ch, void *buf, size_t len,
 	union vshmem_ctl ctl;
 	struct iovec iov;
 	struct msghdr msg;
-	int flags, ret;
 	ssize_t n;
 
 	if (ch->listener)
 		return -ENOTCONN;
-	flags = dl->timeout_ms < 0 ? 0 : MSG_DONTWAIT;
+	if (ch->framed)
+		return vshmem_frame_recv(ch, buf, len, dl, ret_in);
 	/* Never read with a zero-length buffer: recvmsg() would then return
 	 * 0 for data that is queued, which looks like end of stream. */
 	if (len == 0) {
@@ -565,21 +603,14 @@ int vshmem_channel_recv_msg(struct vshmem_channel *ch, void *buf, size_t len,
 	}
 	if (len > INT_MAX)
 		len = INT_MAX;
-	do {
-		if (dl->timeout_ms > 0) {
-			ret = wait_readable(ch, dl);
-			if (ret < 0)
-				return ret;
-		}
-		memset(&msg, 0, sizeof(msg));
-		iov.iov_base = buf;
-		iov.iov_len = len;
-		msg.msg_iov = &iov;
-		msg.msg_iovlen = 1;
-		msg.msg_control = ctl.buf;
-		msg.msg_controllen = sizeof(ctl.buf);
-		n = vshmem_sys_recvmsg(ch->fd, &msg, flags);
-	} while ((n == -EAGAIN || n == -EINTR) && dl->timeout_ms > 0);
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = buf;
+	iov.iov_len = len;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof(ctl.buf);
+	n = vshmem_channel_recvmsg(ch, &msg, dl);
 	if (n == -ECONNRESET)
 		return vshmem_channel_peer_gone(ch);
 	if (n < 0)

@@ -64,6 +64,17 @@ VSHMEM_API int vshmem_incoming_release(struct vshmem_incoming *in)
 		return vshmem_err(-ENOTCONN);
 	if (in->state != VSHMEM_STATE_LIVE)
 		return vshmem_err(-EINVAL);
+	if (in->type == VSHMEM_TYPE_ADDR) {
+		/* The guest may reuse its pages as soon as RELEASE reaches
+		 * it: the view goes first. */
+		vshmem_incoming_revoke(in);
+		ret = vshmem_frame_send(in->ch, VSHMEM_FRAME_RELEASE, in->id,
+					NULL, 0);
+		if (ret < 0)
+			return vshmem_err(ret);
+		in->state = VSHMEM_STATE_RELEASED;
+		return 0;
+	}
 	ret = vshmem_channel_send_notice(in->ch, VSOCK_SHMEM_SUBOP_RELINQUISH,
 					 in->id);
 	if (ret < 0)
@@ -80,6 +91,8 @@ VSHMEM_API void vshmem_incoming_close(struct vshmem_incoming *in)
 	if (!in)
 		return;
 	vshmem_buf_close(in->buf);
+	if (in->resv_len)
+		vshmem_sys_munmap(in->resv, in->resv_len);
 	vshmem_list_del(&in->link);
 	free(in);
 }

@@ -130,6 +130,14 @@ struct vshmem_channel {
 	struct vshmem_list incomings;
 	/* io_uring operations in flight, hashed by address. */
 	struct vshmem_list uring[VSHMEM_URING_BUCKETS];
+	/* The host side of a hybrid-vsock device (uds.c): an AF_UNIX socket,
+	 * which has no SO_VM_SOCKETS_SHMEM_CAPS (caps are 0: no offers go
+	 * from here). Framed: every message is a frame of docs/design.md
+	 * 8.11, and offers arrive as OFFER frames. */
+	bool uds;
+	bool framed;
+	char *uds_path;			/* listener: its socket file */
+	struct vshmem_frame_rx *frx;	/* framed: the receive buffer */
 };
 
 static inline struct vshmem_list *vshmem_offer_bucket(struct vshmem_channel *ch,
@@ -178,6 +186,12 @@ struct vshmem_incoming {
 	unsigned int flags;
 	int state;
 	struct vshmem_buf *buf;		/* LOCAL only */
+	/* ADDR only (a framed channel): the guest's pages as one view (NULL
+	 * once revoked), in a reserved range that holds PROT_NONE memory
+	 * after the offer ended, until close (resv_len 0: none). */
+	void *view;
+	void *resv;
+	size_t resv_len;
 };
 
 /* ---- cmsg.c: SCM_VSOCK_SHMEM encode/decode, no syscalls ---- */
@@ -216,6 +230,10 @@ void vshmem_log(const struct vshmem_channel *ch, int level,
 		const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 struct vshmem_buf *vshmem_buf_wrap(int fd, uint64_t size, int kind);
+int vshmem_channel_new(int fd, bool owns_fd, int sock_type,
+		       const struct vshmem_channel_opts *opts,
+		       struct vshmem_channel **ret_ch);
+int vshmem_channel_sock_type(const struct vshmem_channel_opts *opts);
 int vshmem_channel_caps(struct vshmem_channel *ch, uint64_t *ret);
 struct vshmem_offer *vshmem_channel_find_offer(struct vshmem_channel *ch,
 					       uint64_t id);
@@ -240,6 +258,23 @@ int vshmem_offer_prepare(struct vshmem_channel *ch, struct vshmem_buf *buf,
 void vshmem_offer_mark_dead(struct vshmem_offer *offer);
 void vshmem_offer_set_state(struct vshmem_offer *offer, int state);
 
+/* ---- uds.c: the host side of a hybrid-vsock device ---- */
+
+int vshmem_uds_accepted(const struct vshmem_channel *listener,
+			struct vshmem_channel *ch);
+void vshmem_uds_free(struct vshmem_channel *ch);
+int vshmem_frame_recv(struct vshmem_channel *ch, void *buf, size_t len,
+		      const struct vshmem_deadline *dl,
+		      struct vshmem_incoming **ret_in);
+#define VSHMEM_FRAME_RELEASE	4	/* frame op: we are done with an offer */
+int vshmem_frame_send(struct vshmem_channel *ch, uint32_t op, uint64_t id,
+		      const void *buf, size_t len);
+/* Take the view away (PROT_NONE over it), first thing when the offer
+ * ends, so the guest never gets back pages this process still maps. */
+void vshmem_incoming_revoke(struct vshmem_incoming *in);
+ssize_t vshmem_channel_recvmsg(struct vshmem_channel *ch, struct msghdr *msg,
+			       const struct vshmem_deadline *dl);
+
 /* ---- sys.c: the only file that makes system calls ----
  *
  * Each returns >= 0 or -errno (never -1), and every fd it creates is
@@ -250,8 +285,19 @@ int vshmem_sys_close(int fd);
 int vshmem_sys_ioctl(int fd, unsigned long request, void *arg);
 int vshmem_sys_mmap(int fd, size_t len, int prot, void **ret_addr);
 int vshmem_sys_munmap(void *addr, size_t len);
+/* Reserve len bytes of address space, PROT_NONE. */
+int vshmem_sys_mmap_anon(size_t len, void **ret_addr);
+/* MAP_FIXED over [addr, addr + len): MAP_SHARED of fd at off with prot, or
+ * (fd < 0) anonymous PROT_NONE memory, which takes a view away at once
+ * and keeps the addresses reserved. */
+int vshmem_sys_mmap_fixed(void *addr, size_t len, int prot, int fd,
+			  uint64_t off);
+size_t vshmem_sys_page_size(void);
+int vshmem_sys_unlink(const char *path);
 int vshmem_sys_dup(int fd);
 int vshmem_sys_fd_size(int fd, uint64_t *ret_size);
+/* The size of a regular file (a memfd), by fstat; -EINVAL for others. */
+int vshmem_sys_file_size(int fd, uint64_t *ret_size);
 int vshmem_sys_fdinfo(int fd, char *buf, size_t len);
 int vshmem_sys_list_dir(const char *path, char ***ret_names);
 int vshmem_sys_socket(int domain, int type);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -58,6 +59,45 @@ int vshmem_sys_mmap(int fd, size_t len, int prot, void **ret_addr)
 	return 0;
 }
 
+int vshmem_sys_mmap_anon(size_t len, void **ret_addr)
+{
+	void *addr = mmap(NULL, len, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (addr == MAP_FAILED)
+		return neg_errno();
+	*ret_addr = addr;
+	return 0;
+}
+
+int vshmem_sys_mmap_fixed(void *addr, size_t len, int prot, int fd,
+			  uint64_t off)
+{
+	void *got;
+
+	if (fd < 0)
+		got = mmap(addr, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+			   MAP_NORESERVE | MAP_FIXED, -1, 0);
+	else if (off > (uint64_t)INT64_MAX)
+		return -EINVAL;
+	else
+		got = mmap(addr, len, prot, MAP_SHARED | MAP_FIXED, fd,
+			   (off_t)off);
+	return got == MAP_FAILED ? neg_errno() : 0;
+}
+
+size_t vshmem_sys_page_size(void)
+{
+	long sz = sysconf(_SC_PAGESIZE);
+
+	return sz > 0 ? (size_t)sz : 4096;
+}
+
+int vshmem_sys_unlink(const char *path)
+{
+	return unlink(path) < 0 ? neg_errno() : 0;
+}
+
 int vshmem_sys_munmap(void *addr, size_t len)
 {
 	return munmap(addr, len) < 0 ? neg_errno() : 0;
@@ -80,6 +120,20 @@ int vshmem_sys_fd_size(int fd, uint64_t *ret_size)
 	if (lseek(fd, 0, SEEK_SET) < 0)
 		return neg_errno();
 	*ret_size = (uint64_t)end;
+	return 0;
+}
+
+int vshmem_sys_file_size(int fd, uint64_t *ret_size)
+{
+	struct stat st;
+
+	/* fstat, not lseek: a received fd shares its file offset with the
+	 * sender's. */
+	if (fstat(fd, &st) < 0)
+		return neg_errno();
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	*ret_size = (uint64_t)st.st_size;
 	return 0;
 }
 

@@ -85,6 +85,19 @@ static inline int vshmem_type_from_uapi(uint32_t utype)
 	return (int)utype;
 }
 
+/*
+ * The kind of a guest's offer in an OFFER frame of vhost-user-vsock
+ * (docs/design.md 8.11): the guest's own value, passed on unchanged. Only
+ * SHARE and LEND reach a device (TYPE_ADDR); anything else is -EPROTO.
+ */
+static inline int vshmem_frame_kind_from_wire(uint32_t wkind)
+{
+	int kind = vshmem_kind_from_uapi(wkind);
+
+	return kind == VSHMEM_KIND_SHARE || kind == VSHMEM_KIND_LEND ?
+	       kind : -EPROTO;
+}
+
 /* Offer flags: 0, or -EINVAL for a bit the library does not know. */
 static inline int vshmem_flags_to_uapi(unsigned int flags, uint32_t *ret)
 {

@@ -92,6 +92,11 @@ VSHMEM_API int vshmem_uring_prep_recv(struct io_uring_sqe *sqe,
 
 	if (!sqe || !ch || !buf || !len || ch->listener)
 		return vshmem_err(-EINVAL);
+	/* A framed channel's messages are frames, which only
+	 * vshmem_channel_recv() reads (and an offer's record needs more
+	 * than one read). */
+	if (ch->framed)
+		return vshmem_err(-EOPNOTSUPP);
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return vshmem_err(-ENOMEM);

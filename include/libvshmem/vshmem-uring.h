@@ -55,7 +55,8 @@ int vshmem_uring_prep_offer(struct io_uring_sqe *sqe,
  * The SQE's user_data must not be changed.
  * @param buf Where data goes; must stay valid until the completion.
  * @param len Its size (> 0).
- * @return 0, -EINVAL, -ENOMEM.
+ * @return 0, -EINVAL, -ENOMEM, -EOPNOTSUPP (a framed channel of
+ *         vshmem_channel_listen_uds(): use vshmem_channel_recv()).
  * @since 0.1
  */
 int vshmem_uring_prep_recv(struct io_uring_sqe *sqe,

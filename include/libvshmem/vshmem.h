@@ -390,6 +390,65 @@ int vshmem_channel_get_caps(struct vshmem_channel *ch, uint64_t *ret_caps);
  */
 int vshmem_channel_supports(struct vshmem_channel *ch, enum vshmem_kind kind);
 
+/**
+ * @brief Send bytes to the channel's peer (no offer).
+ *
+ * On a vsock or plain Unix channel this is one sendmsg(2) (on SOCK_STREAM
+ * repeated until every byte went); on a framed channel of
+ * vshmem_channel_listen_uds() one DATA frame, which the device delivers
+ * as one message on a SOCK_SEQPACKET connection. Blocks until sent.
+ * @param buf The bytes (may be NULL if len is 0).
+ * @param len At most INT_MAX; on a framed channel at most 65536.
+ * @return len; -EINVAL (NULL channel or buf, len too big), -ENOTCONN
+ *         (listener), -EMSGSIZE (framed: more than 65536 bytes), -EPIPE
+ *         or -ECONNRESET (the peer is gone), -errno from sendmsg.
+ * @since 0.2
+ */
+int vshmem_channel_send(struct vshmem_channel *ch, const void *buf,
+			size_t len);
+
+/**
+ * @brief Listen for a guest's connections to a host port of a
+ *        hybrid-vsock device, with offers (vhost-user-vsock).
+ *
+ * Binds the SOCK_SEQPACKET Unix socket `<uds_path>_<port>.shmem`, where
+ * the device (vhost-user-vsock(1), started with `--uds-path uds_path`)
+ * looks first for a guest connection to host port `port`. Each accepted
+ * channel (vshmem_channel_accept()) is framed: vshmem_channel_recv()
+ * returns the connection's bytes and the guest's offers, each an incoming
+ * offer of type VSHMEM_TYPE_ADDR whose memory is one contiguous view
+ * (vshmem_incoming_get_view()). A socket file nobody listens on any more
+ * is replaced; the listener removes its file when closed.
+ * @param uds_path The device's Unix socket path (not NULL or empty).
+ * @param port The host port the guest connects to.
+ * @param opts NULL or options; sock_type is checked but not needed (both
+ *        types of guest connection arrive framed).
+ * @return 0, -EINVAL, -E2BIG (opts), -ENAMETOOLONG (the socket path does
+ *         not fit a Unix address), -EADDRINUSE (another program listens
+ *         there), -EACCES, -errno.
+ * @since 0.2
+ */
+int vshmem_channel_listen_uds(const char *uds_path, unsigned int port,
+			      const struct vshmem_channel_opts *opts,
+			      struct vshmem_channel **ret_listener);
+
+/**
+ * @brief Connect to a guest's port through a hybrid-vsock device.
+ *
+ * Connects to `uds_path` (opts.sock_type SOCK_STREAM) or
+ * `<uds_path>.seqpacket` (SOCK_SEQPACKET, the default), says
+ * `CONNECT <port>`, and returns when the guest accepted. The channel
+ * carries bytes only: its caps are 0, so offers are refused with
+ * -EOPNOTSUPP.
+ * @return 0, -EINVAL, -E2BIG, -ENAMETOOLONG, -ENOENT (no device socket
+ *         there), -ECONNREFUSED (no device, or the guest refused),
+ *         -EPROTO (an answer other than "OK <port>"), -errno.
+ * @since 0.2
+ */
+int vshmem_channel_connect_uds(const char *uds_path, unsigned int port,
+			       const struct vshmem_channel_opts *opts,
+			       struct vshmem_channel **ret_ch);
+
 /** Options for vshmem_channel_recv(). No fields yet: reserved for future
  *  extensibility, pass NULL. (The timeout is an argument of its own.) */
 struct vshmem_recv_opts {
@@ -428,6 +487,20 @@ struct vshmem_recv_opts {
  *         -ENOTCONN (listener), -EMSGSIZE (control data truncated), -EPROTO
  *         (malformed, duplicate or unexpected control message), -errno. On
  *         error every received fd is closed.
+ *
+ * **Framed channels** (vshmem_channel_listen_uds()): a DATA frame is read
+ * like a message of the guest's connection (bytes past len wait for the
+ * next call on a stream, and are cut off at the end of a SEQPACKET
+ * message). An OFFER frame becomes an incoming offer of type
+ * VSHMEM_TYPE_ADDR, returned with the offer's data bytes (the DATA frames
+ * behind it, waited for up to a second even with timeout 0); its ranges
+ * of guest memory are mapped as one view and the fds closed. A RECLAIM
+ * frame, the end of the connection or the channel's close take the view
+ * away (PROT_NONE memory over it) before anything else, and the offer is
+ * VSHMEM_STATE_RECLAIMED (DEAD on close). A malformed frame (short, a bad
+ * range count or range, a range outside its fd, fds that do not match the
+ * ranges, an unknown op) gives -EPROTO, a truncated one -EMSGSIZE; its fds
+ * are closed and a malformed offer is released at once.
  * @since 0.1
  */
 int vshmem_channel_recv(struct vshmem_channel *ch, void *buf, size_t len,
@@ -563,6 +636,20 @@ unsigned int vshmem_incoming_get_flags(const struct vshmem_incoming *in);
 int vshmem_incoming_get_state(const struct vshmem_incoming *in);
 
 /**
+ * @brief The guest's memory of an offer received on a framed channel
+ *        (VSHMEM_TYPE_ADDR): one contiguous mapping of
+ *        vshmem_incoming_get_size() bytes, read-only if the offer is
+ *        VSHMEM_OFFER_F_READONLY.
+ * @return The address, valid while the offer is live; NULL with errno
+ *         EINVAL (in is NULL, or not of type ADDR: see
+ *         vshmem_incoming_get_buf()) or ESTALE (released, reclaimed, or
+ *         the connection ended: the view is gone, and its addresses fault
+ *         until vshmem_incoming_close()).
+ * @since 0.2
+ */
+void *vshmem_incoming_get_view(const struct vshmem_incoming *in);
+
+/**
  * @brief The received memory as a buffer (VSHMEM_TYPE_LOCAL only).
  * @return A buffer *borrowed* from the incoming offer (do not close it), or
  *         NULL (FF-A: only a handle arrived; already released; in is
@@ -573,7 +660,10 @@ struct vshmem_buf *vshmem_incoming_get_buf(const struct vshmem_incoming *in);
 /**
  * @brief Give the memory back (RELINQUISH). Once the notice is sent the
  *        buffer is unmapped and closed: the borrower's access ends. If the
- *        send fails, nothing changes.
+ *        send fails, nothing changes. On a framed channel (type ADDR) the
+ *        view is taken away first, then RELEASE is sent; if that send
+ *        fails the offer stays live without its view (closing the channel
+ *        gives it back).
  * @return 0, -EINVAL (not live), -ENOTCONN, -errno from sendmsg.
  */
 int vshmem_incoming_release(struct vshmem_incoming *in);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #ifdef HAVE_LIBDRM
@@ -247,6 +248,49 @@ int vshmem_sys_mmap(int fd, size_t len, int prot, void **ret_addr)
 		return -errno;
 	*ret_addr = p;
 	return 0;
+}
+
+/* The hybrid-vsock side (lib/uds.c) is tested on real Unix sockets and
+ * memfds (test_uds links lib/sys.c); these keep the other tests linking. */
+int vshmem_sys_mmap_anon(size_t len, void **ret_addr)
+{
+	void *p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	*ret_addr = p;
+	return 0;
+}
+
+int vshmem_sys_mmap_fixed(void *addr, size_t len, int prot, int fd,
+			  uint64_t off)
+{
+	void *p = fd < 0 ?
+		  mmap(addr, len, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) :
+		  mmap(addr, len, prot, MAP_SHARED | MAP_FIXED, fd, (off_t)off);
+
+	return p == MAP_FAILED ? -errno : 0;
+}
+
+size_t vshmem_sys_page_size(void)
+{
+	return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+int vshmem_sys_file_size(int fd, uint64_t *ret_size)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	*ret_size = (uint64_t)st.st_size;
+	return 0;
+}
+
+int vshmem_sys_unlink(const char *path)
+{
+	return unlink(path) < 0 ? -errno : 0;
 }
 
 int vshmem_sys_munmap(void *addr, size_t len)

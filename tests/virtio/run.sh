@@ -263,6 +263,7 @@ wait "$opid" 2>/dev/null || true
 opid= bpid=
 # shellcheck disable=SC2086
 expected+=$'\n'$(printf 'shmem_virtio_%s\n' $real_modes)
+front_lines+=$'\n'$("$root/tests/virtio/host-lib.sh" --kernel "$kernel" --timeout "$timeout_s" --tap || true)
 
 # ---- 5. TAP
 lines=$(for f in "$out" "$real_out"; do sed '/^--- last lines of the console log:/,$d' "$f"; done |
