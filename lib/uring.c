@@ -9,7 +9,9 @@
  * is found there: the value of a CQE from another part of the program is
  * compared, never dereferenced.
  */
+#include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <libvshmem/vshmem-uring.h>
 
@@ -97,9 +99,13 @@ VSHMEM_API int vshmem_uring_prep_recv(struct io_uring_sqe *sqe,
 	 * than one read). */
 	if (ch->framed)
 		return vshmem_err(-EOPNOTSUPP);
-	r = calloc(1, sizeof(*r));
+	/* Not calloc (glibc's calloc skips its per-thread cache, see
+	 * vshmem_offer_prepare()), and the 256-byte control buffer is for
+	 * the kernel to write: only the header fields are set. */
+	r = malloc(sizeof(*r));
 	if (!r)
 		return vshmem_err(-ENOMEM);
+	memset(r, 0, offsetof(struct uring_recv, ctl));
 	r->req.is_recv = true;
 	r->ch = ch;
 	r->iov.iov_base = buf;
