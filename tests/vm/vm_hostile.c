@@ -11,7 +11,7 @@
  * replays every refused input many times and bounds MemFree's drift.
  * Kernel splats (WARN, KASAN, kmemleak) fail the whole run (run.sh).
  */
-#include "vmraw.h"
+#include "vmtest.h"
 
 #define SZ (256 * 1024)
 
@@ -654,7 +654,7 @@ static int offer_unconnected(void)
 
 static int offer_listener(void)
 {
-	int l = raw_listen(SOCK_STREAM, vt_port());
+	int l = hx_listen(SOCK_STREAM, vt_port(), 64);
 	int fd = raw_alloc("system", SZ);
 	long long out0 = vt_stat("outstanding");
 
