@@ -88,6 +88,15 @@ bool socket_pair(int type, unsigned int port, int *a, int *b)
 	return true;
 }
 
+bool pair_and_buffer(int type, unsigned int port, const char *heap,
+		     size_t size, int *a, int *b, int *buf)
+{
+	CHECK(socket_pair(type, port, a, b));
+	*buf = heap_alloc_from(heap, size);
+	CHECK(*buf >= 0);
+	return true;
+}
+
 ssize_t send_shmem(int sock, const struct vsock_shmem *req, const void *data,
 		   size_t len)
 {
@@ -138,6 +147,29 @@ long long stat_value(const char *name)
 	return vt_stat(name);
 }
 
+bool get_caps(int fd, uint64_t *caps)
+{
+	socklen_t len = sizeof(*caps);
+
+	*caps = 0;
+	return getsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_SHMEM_CAPS, caps, &len) == 0 &&
+	       len == sizeof(*caps);
+}
+
+uint8_t *filled_buffer(const char *heap, size_t size, unsigned int seed,
+		       int *buf)
+{
+	uint8_t *p;
+
+	*buf = heap_alloc_from(heap, size);
+	if (*buf < 0)
+		return MAP_FAILED;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, *buf, 0);
+	if (p != MAP_FAILED)
+		fill(p, size, seed);
+	return p;
+}
+
 uint8_t *offer_filled(int a, int b, const char *heap, size_t size,
 		      uint64_t id, uint32_t flags, unsigned int seed,
 		      int *buf, struct vsock_shmem *in)
@@ -147,13 +179,9 @@ uint8_t *offer_filled(int a, int b, const char *heap, size_t size,
 	char data;
 	bool got;
 
-	*buf = heap_alloc_from(heap, size);
-	if (*buf < 0)
-		return MAP_FAILED;
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, *buf, 0);
+	p = filled_buffer(heap, size, seed, buf);
 	if (p == MAP_FAILED)
 		return p;
-	fill(p, size, seed);
 	req = raw_desc(VSOCK_SHMEM_SUBOP_OFFER, *buf, id, flags);
 	if (send_shmem(a, &req, "o", 1) != 1 ||
 	    recv_shmem(b, &data, 1, 0, in, &got, NULL) != 1 || !got) {

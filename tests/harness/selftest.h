@@ -45,6 +45,10 @@ int connect_to(int type, unsigned int port);
 /* Connected pair over loopback: *a from connect(), *b from accept(). */
 bool socket_pair(int type, unsigned int port, int *a, int *b);
 
+/* socket_pair() and a dma-buf of size bytes of heap (*buf). */
+bool pair_and_buffer(int type, unsigned int port, const char *heap,
+		     size_t size, int *a, int *b, int *buf);
+
 /* sendmsg() of one SCM_VSOCK_SHMEM request and len bytes of data. */
 ssize_t send_shmem(int sock, const struct vsock_shmem *req, const void *data,
 		   size_t len);
@@ -60,6 +64,14 @@ ssize_t recv_shmem(int sock, void *data, size_t len, int flags,
 int count_fds(void);
 /* A counter of the vsock_shmem debugfs stats, or -1. */
 long long stat_value(const char *name);
+
+/* The SO_VM_SOCKETS_SHMEM_CAPS of a connected vsock socket. */
+bool get_caps(int fd, uint64_t *caps);
+
+/* size bytes from heap, mapped read-write and filled with pattern seed:
+ * the mapping (MAP_FAILED on failure) and the dma-buf's fd in *buf. */
+uint8_t *filled_buffer(const char *heap, size_t size, unsigned int seed,
+		       int *buf);
 
 /*
  * Allocate size bytes from heap, fill them with pattern seed, offer them

@@ -91,6 +91,54 @@ int vt_give_back(struct vshmem_incoming *in, struct vshmem_offer *o)
 	return 0;
 }
 
+int vt_flow_open(struct vt_flow *f, int type, const char *heap, size_t size,
+		 unsigned int seed)
+{
+	memset(f, 0, sizeof(*f));
+	f->size = size;
+	PAIR(&f->p, type);
+	CHECK(f->buf = vt_alloc(heap, size));
+	if (seed) {
+		CHECK(f->lp = vt_map(f->buf, VSHMEM_ACCESS_RW));
+		vt_fill(f->lp, size, seed);
+	}
+	return 0;
+}
+
+int vt_flow_send(struct vt_flow *f, unsigned int flags)
+{
+	CHECK_EQ(vt_offer(f->p.lender, f->buf, 0, flags, &f->o), 0);
+	return 0;
+}
+
+int vt_flow_recv(struct vt_flow *f, unsigned int access, unsigned int seed)
+{
+	CHECK(f->in = vt_recv_offer(f->p.borrower));
+	if (!access)
+		return 0;
+	CHECK(f->bp = vt_map(vshmem_incoming_get_buf(f->in), access));
+	if (seed)
+		TRY(vt_check(f->bp, f->size, seed));
+	return 0;
+}
+
+int vt_flow_give_back(struct vt_flow *f)
+{
+	struct vshmem_incoming *in = f->in;
+
+	f->in = NULL;
+	return vt_give_back(in, f->o);
+}
+
+void vt_flow_close(struct vt_flow *f)
+{
+	vshmem_incoming_close(f->in);
+	vshmem_offer_free(f->o);
+	vshmem_buf_close(f->buf);
+	vt_pair_close(&f->p);
+	memset(f, 0, sizeof(*f));
+}
+
 static int vt_borrower_child(void *arg, int fd)
 {
 	struct vt_borrower_arg *a = arg;
@@ -164,28 +212,20 @@ int vt_two_process_round_trip(const char *heap, int type, unsigned int seed)
 
 int vt_readonly_round_trip(const char *heap, unsigned int seed)
 {
-	struct vshmem_offer *o = NULL;
-	struct vshmem_incoming *in;
-	struct vshmem_buf *buf, *rb;
-	struct vt_pair p;
-	void *lp, *bp = NULL;
+	struct vt_flow f;
+	void *rw = NULL;
 
-	PAIR(&p, SOCK_SEQPACKET);
-	CHECK(buf = vt_alloc(heap, MiB));
-	CHECK(lp = vt_map(buf, VSHMEM_ACCESS_RW));
-	vt_fill(lp, MiB, seed);
-	CHECK_EQ(vt_offer(p.lender, buf, 0, VSHMEM_OFFER_F_READONLY, &o), 0);
-	CHECK(in = vt_recv_offer(p.borrower));
-	CHECK_EQ(vshmem_incoming_get_flags(in), VSHMEM_OFFER_F_READONLY);
-	CHECK(rb = vshmem_incoming_get_buf(in));
-	CHECK(vshmem_buf_map(rb, VSHMEM_ACCESS_RW, &bp) < 0);
-	CHECK(bp = vt_map(rb, VSHMEM_ACCESS_READ));
-	TRY(vt_check(bp, MiB, seed));
-	CHECK(vt_write_sig(bp) != 0);	/* a read-only mapping */
-	TRY(vt_give_back(in, o));
-	TRY(vt_check(lp, MiB, seed));
-	vshmem_offer_free(o);
-	vshmem_buf_close(buf);
-	vt_pair_close(&p);
+	TRY(vt_flow_open(&f, SOCK_SEQPACKET, heap, MiB, seed));
+	TRY(vt_flow_send(&f, VSHMEM_OFFER_F_READONLY));
+	TRY(vt_flow_recv(&f, 0, 0));
+	CHECK_EQ(vshmem_incoming_get_flags(f.in), VSHMEM_OFFER_F_READONLY);
+	CHECK(vshmem_buf_map(vshmem_incoming_get_buf(f.in), VSHMEM_ACCESS_RW,
+			     &rw) < 0);
+	CHECK(f.bp = vt_map(vshmem_incoming_get_buf(f.in), VSHMEM_ACCESS_READ));
+	TRY(vt_check(f.bp, MiB, seed));
+	CHECK(vt_write_sig(f.bp) != 0);	/* a read-only mapping */
+	TRY(vt_flow_give_back(&f));
+	TRY(vt_check(f.lp, MiB, seed));
+	vt_flow_close(&f);
 	return 0;
 }

@@ -84,6 +84,36 @@ struct vshmem_incoming *vt_recv_offer(struct vshmem_channel *ch);
 
 /* ---- flows shared by the suites -------------------------------------- */
 
+/*
+ * One offer over a loopback pair, the way most cases run it:
+ * vt_flow_open() (the pair, a buffer of heap the lender maps and fills),
+ * vt_flow_send() (the offer), vt_flow_recv() (the incoming, mapped and
+ * checked), then vt_flow_close() (whatever is left, in order).
+ */
+struct vt_flow {
+	struct vt_pair p;
+	struct vshmem_buf *buf;
+	size_t size;
+	void *lp;			/* the lender's mapping (NULL: none) */
+	struct vshmem_offer *o;
+	struct vshmem_incoming *in;
+	void *bp;			/* the borrower's mapping */
+};
+
+/* The pair of type and size bytes of heap; unless seed is 0, mapped RW
+ * (lp) and filled with seed. 0 or VT_FAIL. */
+int vt_flow_open(struct vt_flow *f, int type, const char *heap, size_t size,
+		 unsigned int seed);
+/* Offers f->buf with flags on the lender: 0 or VT_FAIL. */
+int vt_flow_send(struct vt_flow *f, unsigned int flags);
+/* Receives the offer (in); unless access is 0, maps its buffer (bp) and,
+ * unless seed is 0, checks seed there. 0 or VT_FAIL. */
+int vt_flow_recv(struct vt_flow *f, unsigned int access, unsigned int seed);
+/* The borrower releases and closes in, the lender sees the offer back. */
+int vt_flow_give_back(struct vt_flow *f);
+/* Closes the incoming, frees the offer, closes the buffer and the pair. */
+void vt_flow_close(struct vt_flow *f);
+
 /* The borrower gives the offer back (release, close) and the lender sees
  * it come back: 0 or VT_FAIL. */
 int vt_give_back(struct vshmem_incoming *in, struct vshmem_offer *o);
