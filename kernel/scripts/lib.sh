@@ -161,8 +161,10 @@ harness_lib() {
 	# one per checkout: the sources differ between worktrees
 	dir=$KCACHE/harness-$arch-$(printf '%s' "$REPO_DIR" | sha256sum | cut -c1-12)
 	HARNESS_LIB=$dir/libharness.a
+	# its sources, the uAPI copy they include and the headers it is built on
 	if [ -f "$HARNESS_LIB" ] &&
-	   [ -z "$(find "$HARNESS_DIR" -newer "$HARNESS_LIB" -print -quit)" ]; then
+	   [ -z "$(find "$HARNESS_DIR" "$REPO_DIR/lib/vsock-shmem-uapi.h" "$hdr/.done" \
+		-newer "$HARNESS_LIB" -print -quit)" ]; then
 		return 0
 	fi
 	mkdir -p "$dir"
