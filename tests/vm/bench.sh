@@ -148,32 +148,33 @@ extract() {
 	fi
 }
 
+# guest_run NAME WHAT VM-RUN-ARGS...: boot the guest with the script of
+# NAME (guest_script), the console shown and kept in $tmp/NAME.log, and
+# extract its results into $out.
+guest_run() {
+	local name=$1 what=$2 rc t0
+	shift 2
+	t0=$(now)
+	set +e
+	"$root/kernel/scripts/vm-run.sh" --kernel "$kernel" --timeout "$timeout_s" \
+		--add "$bench" --script "$tmp/$name.sh" "$@" 2>&1 | tee "$tmp/$name.log"
+	rc=${PIPESTATUS[0]}
+	set -e
+	[ "$rc" = 0 ] || die "the $what failed in the guest (vm-run.sh exit $rc)"
+	extract "$tmp/$name.log" "$name"
+	info "$what done ($(elapsed "$t0"))"
+}
+
 # ---- 3. main run
-guest_script "$tmp/main.sh" bench "${main_args[@]}"
+guest_script "$tmp/bench.sh" bench "${main_args[@]}"
 step "running vshmem-bench in the guest (TCG, $smp CPUs, $mem): ${main_args[*]}"
-t0=$(now)
-set +e
-"$root/kernel/scripts/vm-run.sh" --kernel "$kernel" --mem "$mem" --smp "$smp" \
-	--timeout "$timeout_s" --add "$bench" --script "$tmp/main.sh" 2>&1 | tee "$tmp/main.log"
-rc=${PIPESTATUS[0]}
-set -e
-[ "$rc" = 0 ] || die "the benchmark failed in the guest (vm-run.sh exit $rc)"
-extract "$tmp/main.log" bench
-info "main run done ($(elapsed "$t0"))"
+guest_run bench "main run" --mem "$mem" --smp "$smp"
 
 # ---- 4. concurrent senders need two CPUs
 if [ "$smp2" = 1 ]; then
-	guest_script "$tmp/smp2.sh" scaling-smp2 --suite=scaling
+	guest_script "$tmp/scaling-smp2.sh" scaling-smp2 --suite=scaling
 	step "running the scaling suite with 2 CPUs"
-	t0=$(now)
-	set +e
-	"$root/kernel/scripts/vm-run.sh" --kernel "$kernel" --mem 1G --smp 2 \
-		--timeout "$timeout_s" --add "$bench" --script "$tmp/smp2.sh" 2>&1 | tee "$tmp/smp2.log"
-	rc=${PIPESTATUS[0]}
-	set -e
-	[ "$rc" = 0 ] || die "the 2-CPU run failed in the guest (vm-run.sh exit $rc)"
-	extract "$tmp/smp2.log" scaling-smp2
-	info "2-CPU run done ($(elapsed "$t0"))"
+	guest_run scaling-smp2 "2-CPU run" --mem 1G --smp 2
 fi
 
 # ---- 5. instructions: the overhead suite under QEMU -icount
@@ -185,18 +186,9 @@ if [ "$icount" = 1 ]; then
 	printf '#!/bin/sh\nexec %q "$@" -icount shift=0,sleep=off\n' "$real_qemu" \
 		> "$tmp/wrap/qemu-system-x86_64"
 	chmod +x "$tmp/wrap/qemu-system-x86_64"
-	guest_script "$tmp/icount.sh" overhead-icount --icount --suite=overhead,rate
+	guest_script "$tmp/overhead-icount.sh" overhead-icount --icount --suite=overhead,rate
 	step "running the overhead and rate suites under QEMU -icount shift=0 (1 CPU)"
-	t0=$(now)
-	set +e
-	PATH=$tmp/wrap:$PATH "$root/kernel/scripts/vm-run.sh" --kernel "$kernel" --mem 1G \
-		--smp 1 --timeout "$timeout_s" --add "$bench" --script "$tmp/icount.sh" 2>&1 |
-		tee "$tmp/icount.log"
-	rc=${PIPESTATUS[0]}
-	set -e
-	[ "$rc" = 0 ] || die "the -icount run failed in the guest (vm-run.sh exit $rc)"
-	extract "$tmp/icount.log" overhead-icount
-	info "-icount run done ($(elapsed "$t0"))"
+	PATH=$tmp/wrap:$PATH guest_run overhead-icount "-icount run" --mem 1G --smp 1
 fi
 
 # ---- 6. summary (the plot came from the main run)
