@@ -171,7 +171,7 @@ harness_lib() {
 	tmp=$(mktemp -d "$dir/build.XXXXXX")
 	for src in "$HARNESS_DIR"/*.c; do
 		# shellcheck disable=SC2086
-		$cc -static ${GUEST_CFLAGS:--O2 -g -Wall -Wextra -Werror} -std=gnu11 \
+		$cc -static ${GUEST_CFLAGS:--O2 -g -Wall -Wextra -Werror} -std=gnu11 -D_GNU_SOURCE \
 			-isystem "$hdr/include" -c -o "$tmp/$(basename "$src" .c).o" "$src" ||
 			{ rm -rf "$tmp"; die "compiling the test harness ($src) failed"; }
 	done

@@ -4,7 +4,6 @@
  * word pattern of the tests/vm suites (the virtio host programs check it
  * too; the kernel tests' byte pattern is in selftest.c).
  */
-#define _GNU_SOURCE
 #include <sys/ioctl.h>
 #include <linux/dma-heap.h>
 

@@ -3,7 +3,6 @@
  * A helper process of an in-guest case, and the bytes the two exchange
  * over a socketpair to keep in step.
  */
-#define _GNU_SOURCE
 #include <sys/time.h>
 
 #include "harness.h"

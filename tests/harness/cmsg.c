@@ -3,7 +3,6 @@
  * SCM_VSOCK_SHMEM messages as the kernel's uAPI sees them: requests built
  * by hand (well-formed or not) and what one recvmsg() delivered.
  */
-#define _GNU_SOURCE
 #include <poll.h>
 #include <sys/uio.h>
 

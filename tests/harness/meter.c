@@ -4,7 +4,6 @@
  * vsock_shmem debugfs counters (the one stats reader), live dma-bufs,
  * MemFree, and the debugfs knobs of fault injection.
  */
-#define _GNU_SOURCE
 #include <dirent.h>
 
 #include "harness.h"

@@ -4,7 +4,6 @@
  * raises SIGBUS (a lent buffer the lender lost) or SIGSEGV (a read-only
  * mapping written), without the signal ending the test.
  */
-#define _GNU_SOURCE
 #include <setjmp.h>
 
 #include "harness.h"

@@ -4,7 +4,6 @@
  * stats and fault-probe helpers: only the conventions differ (-1 and
  * errno, bool, a TAP line per report()).
  */
-#define _GNU_SOURCE
 #include "selftest.h"
 
 int test_no;

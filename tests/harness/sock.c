@@ -3,7 +3,6 @@
  * vsock sockets of the in-guest tests: the one listen and the one connect
  * helper, and loopback pairs with both ends in this process.
  */
-#define _GNU_SOURCE
 #include "harness.h"
 
 unsigned int vt_port(void)

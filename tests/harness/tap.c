@@ -5,7 +5,6 @@
  * helper it left behind dies with it), a skip's reason shown, a time per
  * case.
  */
-#define _GNU_SOURCE
 #include <stdarg.h>
 #include <time.h>
 
