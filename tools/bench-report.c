@@ -26,6 +26,14 @@ struct table *table_new(const char *key, const char *title,
 	return t;
 }
 
+const struct table *table_find(const char *key)
+{
+	for (unsigned int i = 0; i < ntables; i++)
+		if (!strcmp(tables[i]->key, key))
+			return tables[i];
+	return NULL;
+}
+
 /* Append a row; values in column order: double for numbers (NAN = n/a),
  * const char * for C_STR columns (NULL = n/a). */
 void table_row(struct table *t, ...)

@@ -4,6 +4,7 @@
  *   vshmem-bench.c         command line, errors, main()
  *   bench-stats.c          clock, samples, kernel counters, machine facts
  *   bench-report.c         result tables and targets, as text or JSON
+ *   bench-plot.c           the plot of latency vs size, as SVG (--plot)
  *   bench-peer.c           the peer process (--serve, or forked locally)
  *   bench-lender.c         the lender's side: connections, buffers, one offer
  *   bench-raw.c            offers through the raw uAPI (no libvshmem)
@@ -62,7 +63,7 @@ struct bench_opts {
 	double min_time;
 	unsigned int min_reps, max_reps, window;
 	bool json, icount, quiet;
-	const char *json_file;
+	const char *json_file, *plot_file;
 	unsigned int cid, port;
 	bool remote, serve;
 	unsigned int serve_port;
@@ -171,6 +172,15 @@ struct target {
 struct target *target_add(const char *name, const char *goal);
 void print_text(FILE *f);
 void print_json(FILE *f);
+/* The table of that key, or NULL. */
+const struct table *table_find(const char *key);
+
+/* ------------------------------------------------------------------ */
+/* bench-plot.c                                                        */
+
+/* Latency vs size of the sizes table (else the ffa table) as an SVG;
+ * -ENODATA when the run has neither, -EIO when f failed. */
+int print_svg(FILE *f);
 
 /* ------------------------------------------------------------------ */
 /* bench-peer.c, bench-lender.c, bench-raw.c                           */

@@ -105,6 +105,8 @@ static void usage(FILE *f)
 "      --window=N           offers per round of the rate suite (default 128)\n"
 "  -j, --json               print JSON instead of the tables\n"
 "      --json-file=PATH     also write the JSON to PATH\n"
+"      --plot=PATH          write the plot of latency vs size (the sizes suite,\n"
+"                           else ffa) to PATH as SVG\n"
 "      --icount             the guest runs under QEMU -icount shift=0: report\n"
 "                           the overhead suite in instructions\n"
 "  -p, --peer=CID:PORT      use a running 'vshmem-bench --serve' there instead\n"
@@ -170,7 +172,8 @@ static void parse_suites(char *list)
 static void parse_args(int argc, char **argv)
 {
 	enum { O_MIN_SIZE = 256, O_SCATTER, O_MAXOUT, O_MINREPS, O_MAXREPS,
-	       O_WINDOW, O_JSONFILE, O_ICOUNT, O_PORT, O_SERVE, O_SUITE };
+	       O_WINDOW, O_JSONFILE, O_ICOUNT, O_PORT, O_SERVE, O_SUITE,
+	       O_PLOT };
 	/* a local peer uses PORT and PORT + 1: neither may be 'any' (-1U) */
 	const uint64_t port_max = UINT32_MAX - 2;
 	static const struct option longopts[] = {
@@ -185,6 +188,7 @@ static void parse_args(int argc, char **argv)
 		{ "window", required_argument, NULL, O_WINDOW },
 		{ "json", no_argument, NULL, 'j' },
 		{ "json-file", required_argument, NULL, O_JSONFILE },
+		{ "plot", required_argument, NULL, O_PLOT },
 		{ "icount", no_argument, NULL, O_ICOUNT },
 		{ "peer", required_argument, NULL, 'p' },
 		{ "port", required_argument, NULL, O_PORT },
@@ -220,6 +224,7 @@ static void parse_args(int argc, char **argv)
 		case O_WINDOW: opt.window = parse_uint("--window", optarg, 1, UINT32_MAX); break;
 		case 'j': opt.json = true; break;
 		case O_JSONFILE: opt.json_file = optarg; break;
+		case O_PLOT: opt.plot_file = optarg; break;
 		case O_ICOUNT: opt.icount = true; break;
 		case 'p':
 			if (cli_opt_addr("--peer", optarg, &opt.cid, &opt.port) < 0)
@@ -254,6 +259,29 @@ static void parse_args(int argc, char **argv)
 	/* Now, not after the run. */
 	if (opt.json_file && cli_check_output("--json-file", opt.json_file) < 0)
 		exit(cli_usage_error());
+	if (opt.plot_file && !(opt.suites & (S_SIZES | S_FFA))) {
+		error(0, "--plot draws the sizes or the ffa suite: add one to --suite");
+		exit(cli_usage_error());
+	}
+	if (opt.plot_file && cli_check_output("--plot", opt.plot_file) < 0)
+		exit(cli_usage_error());
+}
+
+/* The plot of this run into opt.plot_file (--plot). */
+static void write_plot(void)
+{
+	FILE *f = fopen(opt.plot_file, "we");
+	int ret;
+
+	if (!f)
+		die(-errno, "%s", opt.plot_file);
+	ret = print_svg(f);
+	if (fclose(f) && !ret)
+		ret = -errno;
+	if (ret == -ENODATA)
+		die(ret, "%s: no point of the sizes or ffa suite to plot", opt.plot_file);
+	if (ret < 0)
+		die(ret, "%s", opt.plot_file);
 }
 
 int main(int argc, char **argv)
@@ -317,6 +345,8 @@ int main(int argc, char **argv)
 		if (fclose(f))
 			die(-errno, "%s", opt.json_file);
 	}
+	if (opt.plot_file)
+		write_plot();
 	return EXIT_OK;
 }
 

@@ -144,20 +144,57 @@ ensure_headers_arm64() {
 	fi
 }
 
-# Compile a guest test program statically against the patched uapi headers.
-# compile_guest SRC OUT [extra gcc args...]; GUEST_ARCH=arm64 cross-compiles
-# for the FF-A guest.
-compile_guest() {
-	local src=$1 out=$2 cc=gcc hdr=$HEADERS_DIR
-	shift 2
-	if [ "${GUEST_ARCH:-x86_64}" = arm64 ]; then
+# The in-guest test harness (tests/harness/*.c) as a static library for
+# GUEST_ARCH, against the patched uapi headers: built once (again only when a
+# source of it changed) and linked into every in-guest test program, by
+# compile_guest and by tests/vm/common.sh. Sets HARNESS_LIB (the archive)
+# and HARNESS_DIR (its sources, for -I).
+harness_lib() {
+	local arch=${GUEST_ARCH:-x86_64} cc=gcc hdr=$HEADERS_DIR dir tmp src
+	if [ "$arch" = arm64 ]; then
 		ensure_headers_arm64
 		cc=aarch64-linux-gnu-gcc hdr=$HEADERS_DIR-arm64
 	else
 		ensure_headers
 	fi
+	HARNESS_DIR=$REPO_DIR/tests/harness
+	# one per checkout: the sources differ between worktrees
+	dir=$KCACHE/harness-$arch-$(printf '%s' "$REPO_DIR" | sha256sum | cut -c1-12)
+	HARNESS_LIB=$dir/libharness.a
+	# its sources, the uAPI copy they include and the headers it is built on
+	if [ -f "$HARNESS_LIB" ] &&
+	   [ -z "$(find "$HARNESS_DIR" "$REPO_DIR/lib/vsock-shmem-uapi.h" "$hdr/.done" \
+		-newer "$HARNESS_LIB" -print -quit)" ]; then
+		return 0
+	fi
+	mkdir -p "$dir"
+	tmp=$(mktemp -d "$dir/build.XXXXXX")
+	for src in "$HARNESS_DIR"/*.c; do
+		# shellcheck disable=SC2086
+		$cc -static ${GUEST_CFLAGS:--O2 -g -Wall -Wextra -Werror} -std=gnu11 -D_GNU_SOURCE \
+			-isystem "$hdr/include" -c -o "$tmp/$(basename "$src" .c).o" "$src" ||
+			{ rm -rf "$tmp"; die "compiling the test harness ($src) failed"; }
+	done
+	"${cc%gcc}ar" rcs "$tmp/libharness.a" "$tmp"/*.o ||
+		{ rm -rf "$tmp"; die "archiving the test harness failed"; }
+	mv -f "$tmp/libharness.a" "$HARNESS_LIB"	# atomic for a parallel run
+	rm -rf "$tmp"
+}
+
+# Compile a guest test program statically against the patched uapi headers,
+# linked with the in-guest test harness (harness_lib).
+# compile_guest SRC OUT [extra gcc args...]; GUEST_ARCH=arm64 cross-compiles
+# for the FF-A guest.
+compile_guest() {
+	local src=$1 out=$2 cc=gcc hdr=$HEADERS_DIR
+	shift 2
+	harness_lib
+	if [ "${GUEST_ARCH:-x86_64}" = arm64 ]; then
+		cc=aarch64-linux-gnu-gcc hdr=$HEADERS_DIR-arm64
+	fi
 	# shellcheck disable=SC2086
-	$cc -static ${GUEST_CFLAGS:--O2 -g -Wall -Wextra -Werror} -isystem "$hdr/include" -o "$out" "$src" "$@" ||
+	$cc -static ${GUEST_CFLAGS:--O2 -g -Wall -Wextra -Werror} -isystem "$hdr/include" \
+		-o "$out" "$src" "$@" "$HARNESS_LIB" ||
 		die "compiling guest program $src failed"
 }
 

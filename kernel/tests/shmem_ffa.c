@@ -42,35 +42,20 @@ struct ffa_stats {
 
 static bool read_ffa_stats(struct ffa_stats *s)
 {
-	FILE *f = fopen(FFA_STATS, "r");
-	char key[64];
-	long long v;
-	int n = 0;
+	static const char *const keys[] = {
+		"share", "lend", "reclaim", "refused", "quarantined",
+		"released", "quarantined_now", "quarantined_pages",
+	};
+	long long v[ARRAY_LEN(keys)];
 
-	if (!f)
+	if (hx_stats_read(FFA_STATS, keys, v, ARRAY_LEN(keys)) != ARRAY_LEN(keys))
 		return false;
-	memset(s, 0, sizeof(*s));
-	while (fscanf(f, "%63s %lld", key, &v) == 2) {
-		n++;
-		if (!strcmp(key, "share"))
-			s->share = v;
-		else if (!strcmp(key, "lend"))
-			s->lend = v;
-		else if (!strcmp(key, "reclaim"))
-			s->reclaim = v;
-		else if (!strcmp(key, "refused"))
-			s->refused = v;
-		else if (!strcmp(key, "quarantined"))
-			s->quarantined = v;
-		else if (!strcmp(key, "released"))
-			s->released = v;
-		else if (!strcmp(key, "quarantined_now"))
-			s->quarantined_now = v;
-		else if (!strcmp(key, "quarantined_pages"))
-			s->quarantined_pages = v;
-	}
-	fclose(f);
-	return n == 8;
+	*s = (struct ffa_stats){
+		.share = v[0], .lend = v[1], .reclaim = v[2], .refused = v[3],
+		.quarantined = v[4], .released = v[5],
+		.quarantined_now = v[6], .quarantined_pages = v[7],
+	};
+	return true;
 }
 
 /* The FF-A calls made since @before, as a line of the log. */
@@ -109,15 +94,10 @@ static bool write_u64(const char *path, uint64_t v)
 static ssize_t offer_ffa(int sock, int buf, uint64_t id, uint64_t tag,
 			 uint32_t flags)
 {
-	struct vsock_shmem req = {
-		.subop = VSOCK_SHMEM_SUBOP_OFFER,
-		.type = VSOCK_SHMEM_TYPE_FFA,
-		.id = id,
-		.fd = buf,
-		.tag = tag,
-		.flags = flags,
-	};
+	struct vsock_shmem req = raw_desc(VSOCK_SHMEM_SUBOP_OFFER, buf, id, flags);
 
+	req.type = VSOCK_SHMEM_TYPE_FFA;
+	req.tag = tag;
 	return send_shmem(sock, &req, "f", 1);
 }
 
@@ -289,11 +269,9 @@ static void fill_salted(uint8_t *p, size_t size, unsigned int seed)
 static bool salted_buffer(const char *heap, size_t size, unsigned int seed,
 			  int *buf, uint8_t **p)
 {
-	*buf = heap_alloc_from(heap, size);
-	CHECK(*buf >= 0);
-	*p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, *buf, 0);
+	*p = filled_buffer(heap, size, seed, buf);
 	CHECK(*p != MAP_FAILED);
-	fill_salted(*p, size, seed);
+	(*p)[size - 1] = salted(size - 1, size, seed);
 	return true;
 }
 
@@ -338,14 +316,72 @@ static bool optee_reads(const struct vsock_shmem *in)
 	return true;
 }
 
+/*
+ * What the OP-TEE cases start with: a SEQPACKET pair on @port, a system
+ * heap buffer of @size filled with fill_salted(@port) and offered (id 1,
+ * SHARE), and the offer as the borrower got it.
+ */
+struct optee_share {
+	int a, b, buf;
+	uint8_t *p;
+	size_t size;
+	unsigned int seed;
+	struct vsock_shmem in;
+};
+
+static bool optee_share_open(struct optee_share *s, unsigned int port,
+			     size_t size)
+{
+	s->size = size;
+	s->seed = port;
+	CHECK(optee_open());
+	CHECK(socket_pair(SOCK_SEQPACKET, port, &s->a, &s->b));
+	CHECK(salted_buffer("system", size, s->seed, &s->buf, &s->p));
+	CHECK(offer_ffa(s->a, s->buf, 1, 0, 0) == 1);
+	CHECK(receive_ffa(s->b, 1, 0, VSOCK_SHMEM_KIND_SHARE, size, &s->in));
+	return true;
+}
+
+/* A TEE client that registers the region and keeps the shm open after a
+ * first sum of all of it: the shm's fd in *@fd, its id in *@id. */
+static bool optee_hold(const struct optee_share *s, int *fd, int *id)
+{
+	uint32_t ret, origin;
+
+	*fd = optee_register(s->in.handle, s->in.size, id);
+	CHECK(*fd >= 0);
+	CHECK(optee_sum(*id, 0, s->in.size, &ret, &origin) == 0 && ret == 0);
+	return true;
+}
+
+/* The lender drops its buffer; the pages of a quarantined region stay
+ * quarantined, never freed. */
+static void optee_share_drop_buf(struct optee_share *s)
+{
+	munmap(s->p, s->size);
+	close(s->buf);
+}
+
+/* After the TEE client closed its shm, the retry releases the region. */
+static bool retry_releases(void)
+{
+	struct ffa_stats before, d;
+
+	CHECK(read_ffa_stats(&before));
+	CHECK(write_u64(FFA_RETRY, 1));
+	d = calls_since(&before, "retry after close");
+	CHECK(d.reclaim == 1 && d.refused == 0 && d.released == 1);
+	CHECK(d.quarantined_now == 0 && d.quarantined_pages == 0);
+	return true;
+}
+
 static bool test_caps(void)
 {
-	uint64_t caps = 0;
-	socklen_t len = sizeof(caps);
+	uint64_t caps;
 	int a, b;
 
 	CHECK(socket_pair(SOCK_SEQPACKET, PORT_BASE, &a, &b));
-	CHECK(getsockopt(a, AF_VSOCK, SO_VM_SOCKETS_SHMEM_CAPS, &caps, &len) == 0);
+	CHECK(get_caps(a, &caps));
 	printf("# caps %#llx\n", (unsigned long long)caps);
 	CHECK(caps & VSOCK_SHMEM_CAP_TYPE(VSOCK_SHMEM_TYPE_FFA));
 	CHECK(caps & VSOCK_SHMEM_CAP_KIND(VSOCK_SHMEM_KIND_SHARE));
@@ -375,11 +411,8 @@ static bool give_and_take_back(unsigned int port, const char *heap,
 
 	CHECK(socket_pair(SOCK_SEQPACKET, port, &a, &b));
 	fds = count_fds();
-	buf = heap_alloc_from(heap, size);
-	CHECK(buf >= 0);
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
+	p = filled_buffer(heap, size, port, &buf);
 	CHECK(p != MAP_FAILED);
-	fill(p, size, port);
 	CHECK(read_ffa_stats(&before));
 
 	CHECK(offer_ffa(a, buf, port, tag, flags) == 1);
@@ -415,31 +448,51 @@ static bool give_and_take_back(unsigned int port, const char *heap,
 	return true;
 }
 
-/* OP-TEE maps shared memory read-write only: the offer fails, cleanly. */
-static bool test_read_only_refused(void)
+/*
+ * An offer of a page of @heap with @tag and @flags that OP-TEE refuses:
+ * one FF-A call (MEM_SHARE, or MEM_LEND from the lend heap), refused,
+ * EINVAL, nothing outstanding, no fd left behind, and a lender that
+ * keeps its access.
+ */
+static bool refused_offer(unsigned int port, const char *heap, uint64_t tag,
+			  uint32_t flags, const char *what)
 {
+	bool lend = !strcmp(heap, "lend");
 	long long outstanding = stat_value("outstanding");
 	struct ffa_stats before, d;
 	int a, b, buf, fds;
+	uint8_t *p;
 
-	CHECK(socket_pair(SOCK_SEQPACKET, PORT_BASE + 10, &a, &b));
+	CHECK(socket_pair(SOCK_SEQPACKET, port, &a, &b));
 	fds = count_fds();
-	buf = heap_alloc(4096);
+	buf = heap_alloc_from(heap, 4096);
 	CHECK(buf >= 0);
 	CHECK(read_ffa_stats(&before));
 	errno = 0;
-	CHECK(offer_ffa(a, buf, 1, 0, VSOCK_SHMEM_F_READONLY) < 0);
-	printf("# read-only MEM_SHARE: sendmsg errno %d (%s)\n", errno,
-	       strerror(errno));
+	CHECK(offer_ffa(a, buf, 1, tag, flags) < 0);
+	printf("# %s: sendmsg errno %d (%s)\n", what, errno, strerror(errno));
 	CHECK(errno == EINVAL);
-	d = calls_since(&before, "read-only share");
-	CHECK(d.share == 1 && d.refused == 1);
+	d = calls_since(&before, what);
+	CHECK((lend ? d.lend : d.share) == 1 && d.refused == 1);
 	CHECK(stat_value("outstanding") == outstanding);
+	if (lend) {
+		/* Not lent: the lender's access is back. */
+		p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
+		CHECK(p != MAP_FAILED && !read_faults(p));
+		munmap(p, 4096);
+	}
 	close(buf);
 	CHECK(count_fds() == fds);
 	close(a);
 	close(b);
 	return true;
+}
+
+/* OP-TEE maps shared memory read-write only: the offer fails, cleanly. */
+static bool test_read_only_refused(void)
+{
+	return refused_offer(PORT_BASE + 10, "system", 0, VSOCK_SHMEM_F_READONLY,
+			     "read-only MEM_SHARE");
 }
 
 /*
@@ -450,33 +503,7 @@ static bool test_read_only_refused(void)
  */
 static bool test_lend_tag_refused(void)
 {
-	long long outstanding = stat_value("outstanding");
-	struct ffa_stats before, d;
-	int a, b, buf, fds;
-	uint8_t *p;
-
-	CHECK(socket_pair(SOCK_SEQPACKET, PORT_BASE + 15, &a, &b));
-	fds = count_fds();
-	buf = heap_alloc_from("lend", 4096);
-	CHECK(buf >= 0);
-	CHECK(read_ffa_stats(&before));
-	errno = 0;
-	CHECK(offer_ffa(a, buf, 1, 1, 0) < 0);
-	printf("# MEM_LEND with tag 1: sendmsg errno %d (%s)\n", errno,
-	       strerror(errno));
-	CHECK(errno == EINVAL);
-	d = calls_since(&before, "lend with tag 1");
-	CHECK(d.lend == 1 && d.refused == 1);
-	CHECK(stat_value("outstanding") == outstanding);
-	/* Not lent: the lender's access is back. */
-	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
-	CHECK(p != MAP_FAILED && !read_faults(p));
-	munmap(p, 4096);
-	close(buf);
-	CHECK(count_fds() == fds);
-	close(a);
-	close(b);
-	return true;
+	return refused_offer(PORT_BASE + 15, "lend", 1, 0, "MEM_LEND with tag 1");
 }
 
 /* The lender takes it back first: one reclaim, the borrower is told. */
@@ -488,9 +515,8 @@ static bool test_lender_reclaims(void)
 	char data;
 	bool got;
 
-	CHECK(socket_pair(SOCK_SEQPACKET, PORT_BASE + 11, &a, &b));
-	buf = heap_alloc_from("lend", MULTI_SIZE);
-	CHECK(buf >= 0);
+	CHECK(pair_and_buffer(SOCK_SEQPACKET, PORT_BASE + 11, "lend", MULTI_SIZE,
+			      &a, &b, &buf));
 	CHECK(offer_ffa(a, buf, 5, 0, 0) == 1);
 	CHECK(receive_ffa(b, 5, 0, VSOCK_SHMEM_KIND_LEND, MULTI_SIZE, &in));
 	CHECK(read_ffa_stats(&before));
@@ -536,13 +562,12 @@ static bool optee_borrows(unsigned int port, const char *heap, size_t size,
 	int a, b, buf;
 
 	CHECK(socket_pair(SOCK_SEQPACKET, port, &a, &b));
-	buf = heap_alloc_from(heap, size);
-	CHECK(buf >= 0);
 	sum = pattern_sum(size, port);
-	if (!nomap) {
-		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
-		CHECK(p != MAP_FAILED);
-		fill_salted(p, size, port);
+	if (nomap) {
+		buf = heap_alloc_from(heap, size);
+		CHECK(buf >= 0);
+	} else {
+		CHECK(salted_buffer(heap, size, port, &buf, &p));
 		CHECK(byte_sum(p, size) == sum);
 	}
 	CHECK(read_ffa_stats(&before));
@@ -651,22 +676,16 @@ static bool test_send_secure(void)
  */
 static bool test_optee_refuses(void)
 {
-	unsigned int seed = PORT_BASE + 32;
 	struct ffa_stats before, d;
 	uint32_t ret, origin;
-	struct vsock_shmem in;
-	int a, b, buf, fd, id;
-	uint8_t *p;
+	struct optee_share s;
+	int fd, id;
 
-	CHECK(optee_open());
-	CHECK(socket_pair(SOCK_SEQPACKET, PORT_BASE + 32, &a, &b));
-	CHECK(salted_buffer("system", 4096, seed, &buf, &p));
-	CHECK(offer_ffa(a, buf, 1, 0, 0) == 1);
-	CHECK(receive_ffa(b, 1, 0, VSOCK_SHMEM_KIND_SHARE, 4096, &in));
+	CHECK(optee_share_open(&s, PORT_BASE + 32, 4096));
 
 	/* A shm one page larger than the region. */
 	CHECK(read_ffa_stats(&before));
-	fd = optee_register(in.handle, 8192, &id);
+	fd = optee_register(s.in.handle, 8192, &id);
 	CHECK(fd >= 0);
 	CHECK(optee_sum(id, 0, 8192, &ret, &origin) == 0);
 	CHECK(ret != 0);
@@ -674,32 +693,31 @@ static bool test_optee_refuses(void)
 	CHECK(ret != 0);
 	/* The same handle twice at once: refused here, not by OP-TEE. */
 	errno = 0;
-	CHECK(optee_register(in.handle, 4096, &id) < 0 && errno == EBUSY);
+	CHECK(optee_register(s.in.handle, 4096, &id) < 0 && errno == EBUSY);
 	close(fd);
 	d = calls_since(&before, "memref past the region");
 	CHECK(d.share == 0 && d.lend == 0 && d.reclaim == 0);
-	CHECK(check_salted(p, 4096, seed));
+	CHECK(check_salted(s.p, 4096, s.seed));
 
 	/* The region is still OP-TEE's to read. */
-	CHECK(optee_reads(&in));
-	CHECK(check_after_sum(p, 4096, seed, pattern_sum(4096, seed)));
-	fill_salted(p, 4096, seed);
+	CHECK(optee_reads(&s.in));
+	CHECK(check_after_sum(s.p, 4096, s.seed, pattern_sum(4096, s.seed)));
+	fill_salted(s.p, 4096, s.seed);
 
 	/* Reclaimed: OP-TEE no longer knows the handle. */
-	CHECK(relinquish(a, b, 1));
+	CHECK(relinquish(s.a, s.b, 1));
 	CHECK(read_ffa_stats(&before));
-	fd = optee_register(in.handle, 4096, &id);
+	fd = optee_register(s.in.handle, 4096, &id);
 	CHECK(fd >= 0);
 	CHECK(optee_sum(id, 0, 4096, &ret, &origin) == 0);
 	CHECK(ret != 0);
 	close(fd);
 	d = calls_since(&before, "reclaimed handle");
 	CHECK(d.share == 0 && d.lend == 0 && d.reclaim == 0);
-	CHECK(check_salted(p, 4096, seed));
-	munmap(p, 4096);
-	close(buf);
-	close(a);
-	close(b);
+	CHECK(check_salted(s.p, 4096, s.seed));
+	optee_share_drop_buf(&s);
+	close(s.a);
+	close(s.b);
 	return true;
 }
 
@@ -711,28 +729,19 @@ static bool test_optee_refuses(void)
  */
 static bool test_optee_holds(void)
 {
-	unsigned int seed = PORT_BASE + 33;
 	long long outstanding = stat_value("outstanding");
 	struct ffa_stats before, d;
-	uint32_t ret, origin;
-	struct vsock_shmem in;
-	int a, b, buf, fd, id;
-	uint8_t *p;
+	struct optee_share s;
+	int fd, id;
 
-	CHECK(optee_open());
-	CHECK(socket_pair(SOCK_SEQPACKET, PORT_BASE + 33, &a, &b));
-	CHECK(salted_buffer("system", MULTI_SIZE, seed, &buf, &p));
-	CHECK(offer_ffa(a, buf, 1, 0, 0) == 1);
-	CHECK(receive_ffa(b, 1, 0, VSOCK_SHMEM_KIND_SHARE, MULTI_SIZE, &in));
-	fd = optee_register(in.handle, in.size, &id);
-	CHECK(fd >= 0);
-	CHECK(optee_sum(id, 0, in.size, &ret, &origin) == 0 && ret == 0);
-	CHECK(check_after_sum(p, MULTI_SIZE, seed,
-			      pattern_sum(MULTI_SIZE, seed)));
+	CHECK(optee_share_open(&s, PORT_BASE + 33, MULTI_SIZE));
+	CHECK(optee_hold(&s, &fd, &id));
+	CHECK(check_after_sum(s.p, MULTI_SIZE, s.seed,
+			      pattern_sum(MULTI_SIZE, s.seed)));
 
 	CHECK(read_ffa_stats(&before));
 	errno = 0;
-	CHECK(end_offer(a, VSOCK_SHMEM_SUBOP_RECLAIM, 1) < 0);
+	CHECK(end_offer(s.a, VSOCK_SHMEM_SUBOP_RECLAIM, 1) < 0);
 	printf("# lender's RECLAIM while a TEE client holds the shm: errno %d (%s)\n",
 	       errno, strerror(errno));
 	CHECK(errno == EBUSY);
@@ -742,13 +751,12 @@ static bool test_optee_holds(void)
 	CHECK(stat_value("outstanding") == outstanding + 1);
 
 	CHECK(read_ffa_stats(&before));
-	CHECK(relinquish(a, b, 1));
+	CHECK(relinquish(s.a, s.b, 1));
 	d = calls_since(&before, "relinquish while held");
 	CHECK(d.reclaim == 1 && d.refused == 1 && d.quarantined == 1);
 	CHECK(d.quarantined_now == 1 &&
 	      d.quarantined_pages == MULTI_SIZE / 4096);
-	munmap(p, MULTI_SIZE);
-	close(buf);	/* the pages stay quarantined, never freed */
+	optee_share_drop_buf(&s);
 
 	CHECK(read_ffa_stats(&before));
 	CHECK(write_u64(FFA_RETRY, 1));
@@ -757,15 +765,11 @@ static bool test_optee_holds(void)
 
 	close(fd);
 	printf("# OP-TEE: close shm fd %d: OPTEE_FFA_UNREGISTER_SHM handle %#llx\n",
-	       fd, (unsigned long long)in.handle);
-	CHECK(read_ffa_stats(&before));
-	CHECK(write_u64(FFA_RETRY, 1));
-	d = calls_since(&before, "retry after close");
-	CHECK(d.reclaim == 1 && d.refused == 0 && d.released == 1);
-	CHECK(d.quarantined_now == 0 && d.quarantined_pages == 0);
+	       fd, (unsigned long long)s.in.handle);
+	CHECK(retry_releases());
 	CHECK(stat_value("outstanding") == outstanding);
-	close(a);
-	close(b);
+	close(s.a);
+	close(s.b);
 	return true;
 }
 
@@ -796,28 +800,20 @@ static void *invoke_thread(void *arg)
  */
 static bool test_optee_reclaim_while_running(void)
 {
-	unsigned int seed = PORT_BASE + 34;
 	size_t size = 16 << 20;
 	struct ffa_stats before, d;
 	struct invoke_job job = { 0 };
-	uint32_t ret, origin;
-	struct vsock_shmem in;
+	struct optee_share s;
 	bool running_at_reclaim, running_at_relinquish;
 	pthread_t thr;
-	uint8_t *p, sum1, sum2;
-	int a, b, buf, fd, id, err;
+	uint8_t sum1, sum2;
+	int fd, id, err;
 
-	CHECK(optee_open());
-	CHECK(socket_pair(SOCK_SEQPACKET, PORT_BASE + 34, &a, &b));
-	CHECK(salted_buffer("system", size, seed, &buf, &p));
-	sum1 = pattern_sum(size, seed);
-	sum2 = sum1 - salted(0, size, seed) + sum1;
-	CHECK(offer_ffa(a, buf, 1, 0, 0) == 1);
-	CHECK(receive_ffa(b, 1, 0, VSOCK_SHMEM_KIND_SHARE, size, &in));
-	fd = optee_register(in.handle, in.size, &id);
-	CHECK(fd >= 0);
-	CHECK(optee_sum(id, 0, size, &ret, &origin) == 0 && ret == 0);
-	CHECK(p[0] == sum1);
+	CHECK(optee_share_open(&s, PORT_BASE + 34, size));
+	sum1 = pattern_sum(size, s.seed);
+	sum2 = sum1 - salted(0, size, s.seed) + sum1;
+	CHECK(optee_hold(&s, &fd, &id));
+	CHECK(s.p[0] == sum1);
 
 	job.id = id;
 	job.size = size;
@@ -825,13 +821,13 @@ static bool test_optee_reclaim_while_running(void)
 	usleep(20000);
 	CHECK(read_ffa_stats(&before));
 	errno = 0;
-	CHECK(end_offer(a, VSOCK_SHMEM_SUBOP_RECLAIM, 1) < 0);
+	CHECK(end_offer(s.a, VSOCK_SHMEM_SUBOP_RECLAIM, 1) < 0);
 	err = errno;
 	running_at_reclaim = !job.done;
 	printf("# lender's RECLAIM %s the PTA summed 16 MiB: errno %d (%s)\n",
 	       running_at_reclaim ? "while" : "after", err, strerror(err));
 	CHECK(err == EBUSY);
-	CHECK(relinquish(a, b, 1));
+	CHECK(relinquish(s.a, s.b, 1));
 	running_at_relinquish = !job.done;
 	d = calls_since(&before, running_at_relinquish ?
 			"reclaim and relinquish while the PTA runs" :
@@ -839,60 +835,70 @@ static bool test_optee_reclaim_while_running(void)
 	CHECK(d.reclaim == 2 && d.refused == 2 && d.quarantined == 1);
 	CHECK(pthread_join(thr, NULL) == 0);
 	printf("# the running call: ioctl %d, ret %#x origin %u; byte 0 %#x (expected %#x)\n",
-	       job.rc, job.ret, job.origin, p[0], sum2);
+	       job.rc, job.ret, job.origin, s.p[0], sum2);
 	CHECK(job.rc == 0 && job.ret == 0);
-	CHECK(check_after_sum(p, size, seed, sum2));
-	munmap(p, size);
-	close(buf);	/* the pages stay quarantined, never freed */
+	CHECK(check_after_sum(s.p, size, s.seed, sum2));
+	optee_share_drop_buf(&s);
 
 	close(fd);
-	CHECK(read_ffa_stats(&before));
-	CHECK(write_u64(FFA_RETRY, 1));
-	d = calls_since(&before, "retry after close");
-	CHECK(d.reclaim == 1 && d.refused == 0 && d.released == 1);
-	CHECK(d.quarantined_now == 0 && d.quarantined_pages == 0);
-	close(a);
-	close(b);
+	CHECK(retry_releases());
+	close(s.a);
+	close(s.b);
 	return true;
+}
+
+typedef bool (*round_fn)(unsigned int port, const char *heap, size_t size,
+			 uint32_t kind, uint32_t flags);
+
+/* The cases that differ only in their buffer, one a line. */
+static const struct {
+	round_fn fn;
+	unsigned int port;
+	const char *heap;
+	size_t size;
+	uint32_t kind, flags;
+	const char *name;
+} rounds[] = {
+	{ give_and_take_back, PORT_BASE + 1, "system", 4096, VSOCK_SHMEM_KIND_SHARE, 0,
+	  "system heap page: MEM_SHARE to OP-TEE, relinquish, MEM_RECLAIM" },
+	{ give_and_take_back, PORT_BASE + 2, "system", MULTI_SIZE, VSOCK_SHMEM_KIND_SHARE, 0,
+	  "system heap, several ranges: MEM_SHARE, MEM_RECLAIM" },
+	{ give_and_take_back, PORT_BASE + 3, "lend", MULTI_SIZE, VSOCK_SHMEM_KIND_LEND, 0,
+	  "lend heap, several ranges: MEM_LEND, lender faults, MEM_RECLAIM, data back" },
+	{ give_and_take_back, PORT_BASE + 4, "lend", MULTI_SIZE, VSOCK_SHMEM_KIND_LEND,
+	  VSOCK_SHMEM_F_CLEAR, "lend with CLEAR: MEM_RECLAIM, memory back zeroed" },
+	{ optee_borrows, PORT_BASE + 20, "system", 4096, VSOCK_SHMEM_KIND_SHARE, 0,
+	  "OP-TEE reads a shared page: its sum at offset 0, seen by the lender while shared" },
+	{ optee_borrows, PORT_BASE + 21, "system", MULTI_SIZE, VSOCK_SHMEM_KIND_SHARE, 0,
+	  "OP-TEE reads a shared buffer of several ranges: sum right" },
+	{ optee_borrows, PORT_BASE + 22, "system", 16 << 20, VSOCK_SHMEM_KIND_SHARE, 0,
+	  "OP-TEE reads 16 MiB shared: sum right" },
+	{ optee_borrows, PORT_BASE + 23, "lend", MULTI_SIZE, VSOCK_SHMEM_KIND_LEND, 0,
+	  "OP-TEE reads a lent buffer: lender faults, sum right after the reclaim" },
+	{ optee_borrows, PORT_BASE + 24, "lend-nomap", MULTI_SIZE, VSOCK_SHMEM_KIND_LEND, 0,
+	  "OP-TEE reads a lend-nomap buffer" },
+	{ optee_borrows, PORT_BASE + 25, "lend", MULTI_SIZE, VSOCK_SHMEM_KIND_LEND,
+	  VSOCK_SHMEM_F_CLEAR, "OP-TEE reads a buffer lent with CLEAR: zeroes after the reclaim" },
+};
+
+/* Reports rounds[from] up to rounds[to - 1]. */
+static void run_rounds(size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++)
+		report(rounds[i].fn(rounds[i].port, rounds[i].heap, rounds[i].size,
+				    rounds[i].kind, rounds[i].flags), "%s",
+		       rounds[i].name);
 }
 
 int main(void)
 {
 	printf("TAP version 13\n1..19\n");
 	report(test_caps(), "caps: loopback reports TYPE_FFA with SHARE, LEND, SEND_SECURE");
-	report(give_and_take_back(PORT_BASE + 1, "system", 4096,
-				  VSOCK_SHMEM_KIND_SHARE, 0),
-	       "system heap page: MEM_SHARE to OP-TEE, relinquish, MEM_RECLAIM");
-	report(give_and_take_back(PORT_BASE + 2, "system", MULTI_SIZE,
-				  VSOCK_SHMEM_KIND_SHARE, 0),
-	       "system heap, several ranges: MEM_SHARE, MEM_RECLAIM");
-	report(give_and_take_back(PORT_BASE + 3, "lend", MULTI_SIZE,
-				  VSOCK_SHMEM_KIND_LEND, 0),
-	       "lend heap, several ranges: MEM_LEND, lender faults, MEM_RECLAIM, data back");
-	report(give_and_take_back(PORT_BASE + 4, "lend", MULTI_SIZE,
-				  VSOCK_SHMEM_KIND_LEND, VSOCK_SHMEM_F_CLEAR),
-	       "lend with CLEAR: MEM_RECLAIM, memory back zeroed");
+	run_rounds(0, 4);
 	report(test_read_only_refused(), "read-only share: OP-TEE refuses, EINVAL, nothing left");
 	report(test_lend_tag_refused(), "lend with tag 1: OP-TEE has no such protected memory, EINVAL, nothing lent");
 	report(test_lender_reclaims(), "lender's RECLAIM: MEM_RECLAIM, borrower told");
-	report(optee_borrows(PORT_BASE + 20, "system", 4096,
-			     VSOCK_SHMEM_KIND_SHARE, 0),
-	       "OP-TEE reads a shared page: its sum at offset 0, seen by the lender while shared");
-	report(optee_borrows(PORT_BASE + 21, "system", MULTI_SIZE,
-			     VSOCK_SHMEM_KIND_SHARE, 0),
-	       "OP-TEE reads a shared buffer of several ranges: sum right");
-	report(optee_borrows(PORT_BASE + 22, "system", 16 << 20,
-			     VSOCK_SHMEM_KIND_SHARE, 0),
-	       "OP-TEE reads 16 MiB shared: sum right");
-	report(optee_borrows(PORT_BASE + 23, "lend", MULTI_SIZE,
-			     VSOCK_SHMEM_KIND_LEND, 0),
-	       "OP-TEE reads a lent buffer: lender faults, sum right after the reclaim");
-	report(optee_borrows(PORT_BASE + 24, "lend-nomap", MULTI_SIZE,
-			     VSOCK_SHMEM_KIND_LEND, 0),
-	       "OP-TEE reads a lend-nomap buffer");
-	report(optee_borrows(PORT_BASE + 25, "lend", MULTI_SIZE,
-			     VSOCK_SHMEM_KIND_LEND, VSOCK_SHMEM_F_CLEAR),
-	       "OP-TEE reads a buffer lent with CLEAR: zeroes after the reclaim");
+	run_rounds(4, ARRAY_LEN(rounds));
 	report(test_send_secure(), "SEND_SECURE: same handle, OP-TEE reads it again, no second MEM_LEND, one MEM_RECLAIM");
 	report(test_optee_refuses(), "OP-TEE refuses a memref past the region and a reclaimed handle: error, nothing lost");
 	report(test_optee_reclaim_while_running(), "RECLAIM and relinquish while the PTA runs: EBUSY, quarantine, the call's sum right, released after close");

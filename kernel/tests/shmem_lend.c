@@ -103,12 +103,11 @@ static bool stop_watcher(pid_t pid, int cmd[2], int res[2])
 
 static bool test_caps_lend(void)
 {
-	uint64_t caps = 0;
-	socklen_t len = sizeof(caps);
+	uint64_t caps;
 	int a, b;
 
 	CHECK(socket_pair(SOCK_SEQPACKET, PORT_BASE, &a, &b));
-	CHECK(getsockopt(a, AF_VSOCK, SO_VM_SOCKETS_SHMEM_CAPS, &caps, &len) == 0);
+	CHECK(get_caps(a, &caps));
 	CHECK(caps & VSOCK_SHMEM_CAP_KIND(VSOCK_SHMEM_KIND_LEND));
 	close(a);
 	close(b);
@@ -256,11 +255,8 @@ static bool test_lender_close(void)
 	int a, b, buf;
 
 	CHECK(socket_pair(SOCK_SEQPACKET, PORT_BASE + 5, &a, &b));
-	buf = heap_alloc_from("lend", LEND_SIZE);
-	CHECK(buf >= 0);
-	mine = mmap(NULL, LEND_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
+	mine = filled_buffer("lend", LEND_SIZE, 5, &buf);
 	CHECK(mine != MAP_FAILED);
-	fill((uint8_t *)mine, LEND_SIZE, 5);
 	CHECK(offer(a, buf, 7, 0, "c", 1) == 1);
 	CHECK(read_faults(mine));
 	close(a);
@@ -284,11 +280,8 @@ static bool test_borrower_killed(void)
 
 	CHECK(socket_pair(SOCK_SEQPACKET, PORT_BASE + 6, &a, &b));
 	CHECK(pipe(ready) == 0);
-	buf = heap_alloc_from("lend", LEND_SIZE);
-	CHECK(buf >= 0);
-	mine = mmap(NULL, LEND_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
+	mine = filled_buffer("lend", LEND_SIZE, 6, &buf);
 	CHECK(mine != MAP_FAILED);
-	fill((uint8_t *)mine, LEND_SIZE, 6);
 	CHECK(offer(a, buf, 8, 0, "k", 1) == 1);
 
 	pid = fork();

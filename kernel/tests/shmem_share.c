@@ -18,17 +18,15 @@
 
 static bool test_caps(void)
 {
-	uint64_t caps = 0;
-	socklen_t len = sizeof(caps);
+	socklen_t len = sizeof(uint64_t);
+	uint64_t caps;
 	int a, b;
 
 	CHECK(socket_pair(SOCK_SEQPACKET, PORT_BASE, &a, &b));
-	CHECK(getsockopt(a, AF_VSOCK, SO_VM_SOCKETS_SHMEM_CAPS, &caps, &len) == 0);
-	CHECK(len == sizeof(caps));
+	CHECK(get_caps(a, &caps));
 	CHECK(caps & VSOCK_SHMEM_CAP_TYPE(VSOCK_SHMEM_TYPE_LOCAL));
 	CHECK(caps & VSOCK_SHMEM_CAP_KIND(VSOCK_SHMEM_KIND_SHARE));
-	caps = 0;
-	CHECK(getsockopt(b, AF_VSOCK, SO_VM_SOCKETS_SHMEM_CAPS, &caps, &len) == 0);
+	CHECK(get_caps(b, &caps));
 	CHECK(caps & VSOCK_SHMEM_CAP_TYPE(VSOCK_SHMEM_TYPE_LOCAL));
 	/* one level only, as every SO_VM_SOCKETS_* option */
 	CHECK(getsockopt(b, SOL_VSOCK, SO_VM_SOCKETS_SHMEM_CAPS, &caps, &len) == -1 &&
@@ -129,9 +127,8 @@ static bool test_reclaim(void)
 	char data[4];
 	bool got;
 
-	CHECK(socket_pair(SOCK_SEQPACKET, PORT_BASE + 3, &a, &b));
-	buf = heap_alloc(BUF_SIZE);
-	CHECK(buf >= 0);
+	CHECK(pair_and_buffer(SOCK_SEQPACKET, PORT_BASE + 3, "system", BUF_SIZE,
+			      &a, &b, &buf));
 	CHECK(offer(a, buf, 7, 0, "x", 1) == 1);
 	CHECK(recv_shmem(b, data, sizeof(data), 0, &in, &got, NULL) == 1 && got);
 	p = mmap(NULL, BUF_SIZE, PROT_READ, MAP_SHARED, in.fd, 0);
@@ -164,9 +161,8 @@ static bool test_borrower_close(void)
 	char data[4];
 	bool got;
 
-	CHECK(socket_pair(SOCK_STREAM, PORT_BASE + 4, &a, &b));
-	buf = heap_alloc(BUF_SIZE);
-	CHECK(buf >= 0);
+	CHECK(pair_and_buffer(SOCK_STREAM, PORT_BASE + 4, "system", BUF_SIZE,
+			      &a, &b, &buf));
 	CHECK(offer(a, buf, 1, 0, "x", 1) == 1);
 	CHECK(offer(a, buf, 2, 0, "y", 1) == 1);
 	CHECK(stat_value("outstanding") == outstanding + 2);
@@ -194,9 +190,8 @@ static bool test_ctrunc(void)
 	int a, b, buf, fds;
 	bool got;
 
-	CHECK(socket_pair(SOCK_SEQPACKET, PORT_BASE + 5, &a, &b));
-	buf = heap_alloc(BUF_SIZE);
-	CHECK(buf >= 0);
+	CHECK(pair_and_buffer(SOCK_SEQPACKET, PORT_BASE + 5, "system", BUF_SIZE,
+			      &a, &b, &buf));
 	CHECK(offer(a, buf, 9, 0, "z", 1) == 1);
 	fds = count_fds();
 	msg.msg_iov = &iov;
@@ -349,9 +344,8 @@ static bool test_hostile_cmsgs(void)
 	long long outstanding = stat_value("outstanding");
 	int a, b, buf, memfd, opath, other, unconnected;
 
-	CHECK(socket_pair(SOCK_SEQPACKET, PORT_BASE + 9, &a, &b));
-	buf = heap_alloc(4096);
-	CHECK(buf >= 0);
+	CHECK(pair_and_buffer(SOCK_SEQPACKET, PORT_BASE + 9, "system", 4096,
+			      &a, &b, &buf));
 	req.fd = buf;
 	shmem.hdr.cmsg_level = SOL_VSOCK;
 	shmem.hdr.cmsg_type = SCM_VSOCK_SHMEM;
@@ -420,9 +414,8 @@ static bool test_peek(void)
 	char data[8];
 	bool got;
 
-	CHECK(socket_pair(SOCK_STREAM, PORT_BASE + 10, &a, &b));
-	buf = heap_alloc(4096);
-	CHECK(buf >= 0);
+	CHECK(pair_and_buffer(SOCK_STREAM, PORT_BASE + 10, "system", 4096,
+			      &a, &b, &buf));
 	CHECK(offer(a, buf, 31, 0, "peek", 4) == 4);
 	fds = count_fds();
 	CHECK(recv_shmem(b, data, sizeof(data), MSG_PEEK, &in, &got, NULL) == 4 && got);
@@ -447,9 +440,8 @@ static bool test_stream_records(void)
 	int a, b, buf;
 	bool got;
 
-	CHECK(socket_pair(SOCK_STREAM, PORT_BASE + 11, &a, &b));
-	buf = heap_alloc(4096);
-	CHECK(buf >= 0);
+	CHECK(pair_and_buffer(SOCK_STREAM, PORT_BASE + 11, "system", 4096,
+			      &a, &b, &buf));
 	CHECK(send(a, "before", 6, 0) == 6);
 	CHECK(offer(a, buf, 40, 0, body, sizeof(body)) == (ssize_t)sizeof(body));
 	CHECK(send(a, "after", 5, 0) == 5);

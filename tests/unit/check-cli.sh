@@ -96,6 +96,10 @@ expect 2 "bad --output '/nonexistent/dir/x': directory /nonexistent/dir does not
 expect 2 "is a directory" "accept --output=DIR fails at once" "$accept" --output="$tmp" 5000
 expect 2 "bad --json-file '/nonexistent/dir/x.json'" "bench --json-file into a missing directory fails at once" \
 	"$bench" --json-file=/nonexistent/dir/x.json
+expect 2 "bad --plot '/nonexistent/dir/x.svg'" "bench --plot into a missing directory fails at once" \
+	"$bench" --plot=/nonexistent/dir/x.svg
+expect 2 "--plot draws the sizes or the ffa suite" "bench --plot without a suite to plot: usage error" \
+	"$bench" --suite=rate --plot="$tmp/x.svg"
 if [ "$(id -u)" != 0 ]; then
 	mkdir "$tmp/ro" && chmod 555 "$tmp/ro"
 	expect 2 "cannot create files in" "accept --output into a read-only directory fails at once" \

@@ -57,6 +57,13 @@ static void rx_add_desc(struct rxmsg *m, const struct vsock_shmem *d)
 	rx_add(m, SOL_VSOCK, SCM_VSOCK_SHMEM, d, sizeof(*d));
 }
 
+/* A control buffer with d as its one message. */
+static void rx_one(struct rxmsg *m, const struct vsock_shmem *d)
+{
+	rx_init(m);
+	rx_add_desc(m, d);
+}
+
 static struct vsock_shmem offer_desc(int fd)
 {
 	struct vsock_shmem d = {
@@ -87,8 +94,7 @@ static void test_decode_offer(void **state)
 	struct rxmsg m;
 
 	(void)state;
-	rx_init(&m);
-	rx_add_desc(&m, &d);
+	rx_one(&m, &d);
 	assert_int_equal(vshmem_cmsg_decode(&m.msg, &rx), 0);
 	assert_true(rx.found);
 	assert_int_equal(rx.desc.fd, 7);
@@ -100,8 +106,7 @@ static void test_decode_offer(void **state)
 	d.type = VSOCK_SHMEM_TYPE_FFA;
 	d.fd = -1;
 	d.handle = 0x1234;
-	rx_init(&m);
-	rx_add_desc(&m, &d);
+	rx_one(&m, &d);
 	assert_int_equal(vshmem_cmsg_decode(&m.msg, &rx), 0);
 	assert_int_equal(rx.nfds, 0);
 	assert_int_equal(rx.desc.handle, 0x1234);
@@ -115,13 +120,11 @@ static void test_decode_notices(void **state)
 	struct rxmsg m;
 
 	(void)state;
-	rx_init(&m);
-	rx_add_desc(&m, &d);
+	rx_one(&m, &d);
 	assert_int_equal(vshmem_cmsg_decode(&m.msg, &rx), 0);
 	assert_int_equal(rx.nfds, 0);	/* a notice's fd field is not an fd */
 	d.subop = VSOCK_SHMEM_SUBOP_RECLAIM;
-	rx_init(&m);
-	rx_add_desc(&m, &d);
+	rx_one(&m, &d);
 	assert_int_equal(vshmem_cmsg_decode(&m.msg, &rx), 0);
 	assert_int_equal(rx.desc.subop, VSOCK_SHMEM_SUBOP_RECLAIM);
 }
@@ -223,8 +226,7 @@ static void test_decode_strays(void **state)
 	struct rxmsg m;
 
 	(void)state;
-	rx_init(&m);
-	rx_add_desc(&m, &d);
+	rx_one(&m, &d);
 	rx_add(&m, SOL_SOCKET, SCM_RIGHTS, fds, sizeof(fds));
 	assert_int_equal(vshmem_cmsg_decode(&m.msg, &rx), -EPROTO);
 	assert_int_equal(rx.nfds, 3);
@@ -246,8 +248,7 @@ static void test_decode_ctrunc(void **state)
 	struct rxmsg m;
 
 	(void)state;
-	rx_init(&m);
-	rx_add_desc(&m, &d);
+	rx_one(&m, &d);
 	m.msg.msg_flags = MSG_CTRUNC;
 	assert_int_equal(vshmem_cmsg_decode(&m.msg, &rx), -EMSGSIZE);
 	assert_int_equal(rx.nfds, 1);

@@ -13,7 +13,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,6 +25,8 @@
 #include <linux/vm_sockets.h>
 
 #include <libvshmem/vshmem.h>
+
+#include "../harness/harness.h"
 #ifdef HAVE_LIBURING
 #include <liburing.h>
 #include <libvshmem/vshmem-uring.h>
@@ -113,29 +114,11 @@ static bool check(const unsigned char *b, size_t n, unsigned char seed)
 	return true;
 }
 
-static sigjmp_buf jmp;
-
-static void on_fault(int sig)
-{
-	siglongjmp(jmp, sig);
-}
-
-/* Can we read this byte, or does it fault (a lent buffer must)? */
+/* Can we read this byte, or does it fault (a lent buffer must)? The
+ * probe is the in-guest harness's one (tests/harness/probe.c). */
 static bool readable(const volatile unsigned char *p)
 {
-	struct sigaction sa = { .sa_handler = on_fault }, ob, os;
-	volatile bool ok = false;
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGBUS, &sa, &ob);
-	sigaction(SIGSEGV, &sa, &os);
-	if (sigsetjmp(jmp, 1) == 0) {
-		(void)*p;
-		ok = true;
-	}
-	sigaction(SIGBUS, &ob, NULL);
-	sigaction(SIGSEGV, &os, NULL);
-	return ok;
+	return vt_read_sig(p) == 0;
 }
 
 /* A buffer of a kind, or NULL if there is no heap for it. */

@@ -31,21 +31,42 @@ vm_build_lib() {
 	info "libvshmem, test_kernel, vshmem-offer, vshmem-accept ($(elapsed "$t0"))"
 }
 
+# vm_build_harness ROOT [ARCH]: the in-guest test harness (kernel/scripts/
+# lib.sh: harness_lib) and the libvshmem flows of tests/vm/vmtest.c, each
+# built once (again when a source changed). Sets VM_HARNESS (what to link).
+vm_build_harness() {
+	local root=$1 arch=${2:-x86_64} cc=gcc dir
+	[ "$arch" = arm64 ] && cc=aarch64-linux-gnu-gcc
+	GUEST_ARCH=$arch harness_lib
+	dir=$VM_B/vm-harness
+	mkdir -p "$dir"
+	if [ ! -f "$dir/vmtest.o" ] || [ "$root/tests/vm/vmtest.c" -nt "$dir/vmtest.o" ] ||
+	   [ "$root/tests/vm/vmtest.h" -nt "$dir/vmtest.o" ] ||
+	   [ "$HARNESS_LIB" -nt "$dir/vmtest.o" ] || [ "$VM_B/lib/libvshmem.a" -nt "$dir/vmtest.o" ]; then
+		"$cc" -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+			-I "$root/include" -I "$VM_B/include" -c -o "$dir/vmtest.o.tmp" \
+			"$root/tests/vm/vmtest.c" || die "compiling tests/vm/vmtest.c failed"
+		mv -f "$dir/vmtest.o.tmp" "$dir/vmtest.o"
+	fi
+	VM_HARNESS=("$dir/vmtest.o" "$HARNESS_LIB")
+}
+
 # vm_build_prog ROOT SRC OUT [ARCH]: one in-guest C program of tests/vm,
-# static, against the library of vm_build_lib (rebuilt when it or its inputs
-# changed). ARCH arm64: aarch64-linux-gnu-gcc and -DVT_NO_LIBURING (the
-# io_uring cases SKIP).
+# static, against the library of vm_build_lib and the harness of
+# vm_build_harness (rebuilt when one of them or the source changed). ARCH
+# arm64: aarch64-linux-gnu-gcc and -DVT_NO_LIBURING (the io_uring cases SKIP).
 vm_build_prog() {
 	local root=$1 src=$2 out=$3 arch=${4:-x86_64} cc=gcc extra=(-luring)
 	if [ "$arch" = arm64 ]; then
 		cc=aarch64-linux-gnu-gcc extra=(-DVT_NO_LIBURING)
 	fi
+	vm_build_harness "$root" "$arch"
 	if [ ! -x "$out" ] || [ "$src" -nt "$out" ] ||
-	   [ "$root/tests/vm/vmtest.h" -nt "$out" ] || [ "$root/tests/vm/vmraw.h" -nt "$out" ] ||
-	   [ "$VM_B/lib/libvshmem.a" -nt "$out" ]; then
+	   [ "$root/tests/vm/vmtest.h" -nt "$out" ] || [ "${VM_HARNESS[0]}" -nt "$out" ] ||
+	   [ "$HARNESS_LIB" -nt "$out" ] || [ "$VM_B/lib/libvshmem.a" -nt "$out" ]; then
 		"$cc" -static -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 			-I "$root/include" -I "$VM_B/include" -o "$out" "$src" \
-			"$VM_B/lib/libvshmem.a" "${extra[@]}" ||
+			"${VM_HARNESS[@]}" "$VM_B/lib/libvshmem.a" "${extra[@]}" ||
 			die "compiling $src failed"
 	fi
 }

@@ -23,7 +23,7 @@
  * surviving side's fds are balanced, and the lender's buffer is usable
  * again (mappable, contents intact).
  */
-#include "vmraw.h"
+#include "vmtest.h"
 
 #define SZ (128 * 1024)
 
@@ -44,7 +44,7 @@ struct peer_arg {
 static int borrower_child(void *arg, int sync)
 {
 	struct peer_arg *a = arg;
-	int l = raw_listen(a->type, a->port), s, bfd = -1;
+	int l = hx_listen(a->type, a->port, 64), s, bfd = -1;
 	unsigned char *bp;
 	struct raw_rx r;
 
@@ -130,7 +130,7 @@ static int kill_borrower_at(enum bstep step, const char *heap, int type)
 	vt_fill(lp, SZ, 1);
 	CHECK_EQ(vt_spawn(&c, borrower_child, &a), 0);
 	TRY(vt_wait_byte(c.fd, 'L', 30));
-	s = raw_connect(type, a.port);
+	s = hx_connect(type, VMADDR_CID_LOCAL, a.port);
 	CHECK(s >= 0);
 	CHECK_EQ(raw_offer(s, buf, 1, 0), 0);
 	TRY(vt_send_byte(c.fd, 'O'));
@@ -176,7 +176,7 @@ static int lender_child(void *arg, int sync)
 	unsigned char *lp;
 
 	TRY(vt_wait_byte(sync, 'L', 30));
-	s = raw_connect(a->type, a->port);
+	s = hx_connect(a->type, VMADDR_CID_LOCAL, a->port);
 	CHECK(s >= 0);
 	buf = raw_alloc(a->heap, SZ);
 	CHECK(buf >= 0);
@@ -216,7 +216,7 @@ static int kill_lender_at(enum lstep step)
 	bool ended;
 
 	CHECK(out0 >= 0);
-	l = raw_listen(a.type, a.port);
+	l = hx_listen(a.type, a.port, 64);
 	CHECK(l >= 0);
 	CHECK_EQ(vt_spawn(&c, lender_child, &a), 0);
 	TRY(vt_send_byte(c.fd, 'L'));

@@ -11,7 +11,7 @@
  * replays every refused input many times and bounds MemFree's drift.
  * Kernel splats (WARN, KASAN, kmemleak) fail the whole run (run.sh).
  */
-#include "vmraw.h"
+#include "vmtest.h"
 
 #define SZ (256 * 1024)
 
@@ -494,27 +494,20 @@ static int id_duplicate(void)
 static int id_extremes(void)
 {
 	static const uint64_t ids[] = { 0, 1, ~0ULL, 1ULL << 63 };
-	struct raw_meter m;
-	struct raw_pair p;
-	int fd;
+	struct raw_case tc;
 
-	TRY(raw_meter_start(&m));
-	fd = raw_alloc("system", SZ);
-	CHECK(fd >= 0);
-	RAW_PAIR(&p, SOCK_STREAM);
+	TRY(raw_case_open(&tc, "system", SZ, SOCK_STREAM));
 	for (size_t i = 0; i < ARRAY_LEN(ids); i++)
-		CHECK_EQ(raw_offer(p.lender, fd, ids[i], 0), 0);
+		CHECK_EQ(raw_offer(tc.p.lender, tc.buf, ids[i], 0), 0);
 	for (size_t i = 0; i < ARRAY_LEN(ids); i++) {
-		int bfd = raw_expect(p.borrower, VSOCK_SHMEM_SUBOP_OFFER, ids[i]);
+		int bfd = raw_expect(tc.p.borrower, VSOCK_SHMEM_SUBOP_OFFER, ids[i]);
 
 		CHECK(bfd >= 0);
 		close(bfd);
 	}
 	for (size_t i = 0; i < ARRAY_LEN(ids); i++)
-		CHECK_EQ(raw_end(p.lender, VSOCK_SHMEM_SUBOP_RECLAIM, ids[i]), 0);
-	close(fd);
-	raw_pair_close(&p);
-	return raw_meter_check(&m);
+		CHECK_EQ(raw_end(tc.p.lender, VSOCK_SHMEM_SUBOP_RECLAIM, ids[i]), 0);
+	return raw_case_close(&tc);
 }
 
 static int id_unknown(void)
@@ -614,25 +607,18 @@ static int reclaim_twice(void)
  * disappears from its queue (no fd ever appears), its data bytes stay. */
 static int reclaim_before_read(void)
 {
-	struct raw_meter m;
-	struct raw_pair p;
+	struct raw_case tc;
 	struct raw_rx r;
-	int fd;
 
-	TRY(raw_meter_start(&m));
-	fd = raw_alloc("lend", SZ);
-	CHECK(fd >= 0);
-	RAW_PAIR(&p, SOCK_SEQPACKET);
-	CHECK_EQ(raw_offer(p.lender, fd, 11, 0), 0);
-	CHECK_EQ(raw_end(p.lender, VSOCK_SHMEM_SUBOP_RECLAIM, 11), 0);
-	r = raw_recv(p.borrower, sizeof(union raw_ctl), 0, 5000);
+	TRY(raw_case_open(&tc, "lend", SZ, SOCK_SEQPACKET));
+	CHECK_EQ(raw_offer(tc.p.lender, tc.buf, 11, 0), 0);
+	CHECK_EQ(raw_end(tc.p.lender, VSOCK_SHMEM_SUBOP_RECLAIM, 11), 0);
+	r = raw_recv(tc.p.borrower, sizeof(union raw_ctl), 0, 5000);
 	CHECK_EQ(r.n, 1);
 	CHECK(!r.has);
 	CHECK_EQ(r.ncmsg, 0);
-	TRY(raw_nothing_queued(p.borrower));
-	close(fd);
-	raw_pair_close(&p);
-	return raw_meter_check(&m);
+	TRY(raw_nothing_queued(tc.p.borrower));
+	return raw_case_close(&tc);
 }
 
 /* ---- sockets that cannot carry an offer ------------------------------- */
@@ -654,7 +640,7 @@ static int offer_unconnected(void)
 
 static int offer_listener(void)
 {
-	int l = raw_listen(SOCK_STREAM, vt_port());
+	int l = hx_listen(SOCK_STREAM, vt_port(), 64);
 	int fd = raw_alloc("system", SZ);
 	long long out0 = vt_stat("outstanding");
 

@@ -19,7 +19,7 @@
  */
 #include <sys/uio.h>
 
-#include "vmraw.h"
+#include "vmtest.h"
 
 #define SZ (256 * 1024)
 

@@ -29,50 +29,40 @@ static int lender_locked_out(struct vshmem_buf *buf, void *lp)
 
 static int lend_round_trip(int type, unsigned int flags, bool reclaim)
 {
-	struct vshmem_offer *o = NULL;
-	struct vshmem_incoming *in;
-	struct vshmem_buf *buf;
-	struct vt_pair p;
-	void *lp, *bp;
+	struct vt_flow f;
 	int fds0 = vt_fd_count();
 	long long out0 = vt_stat("outstanding");
 
-	PAIR(&p, type);
-	CHECK(buf = vt_alloc("lend", SZ));
-	CHECK(lp = vt_map(buf, VSHMEM_ACCESS_RW));
-	vt_fill(lp, SZ, 1);
-	CHECK_EQ(vt_offer(p.lender, buf, 0, flags, &o), 0);
-	CHECK_EQ(vshmem_offer_get_kind(o), VSHMEM_KIND_LEND);
-	TRY(lender_locked_out(buf, lp));
+	TRY(vt_flow_open(&f, type, "lend", SZ, 1));
+	TRY(vt_flow_send(&f, flags));
+	CHECK_EQ(vshmem_offer_get_kind(f.o), VSHMEM_KIND_LEND);
+	TRY(lender_locked_out(f.buf, f.lp));
 
-	CHECK(in = vt_recv_offer(p.borrower));
-	CHECK_EQ(vshmem_incoming_get_kind(in), VSHMEM_KIND_LEND);
-	CHECK(bp = vt_map(vshmem_incoming_get_buf(in), VSHMEM_ACCESS_RW));
-	TRY(vt_check(bp, SZ, 1));
-	vt_fill(bp, SZ, 2);
-	TRY(lender_locked_out(buf, lp));	/* still, while borrowed */
+	TRY(vt_flow_recv(&f, 0, 0));
+	CHECK_EQ(vshmem_incoming_get_kind(f.in), VSHMEM_KIND_LEND);
+	CHECK(f.bp = vt_map(vshmem_incoming_get_buf(f.in), VSHMEM_ACCESS_RW));
+	TRY(vt_check(f.bp, SZ, 1));
+	vt_fill(f.bp, SZ, 2);
+	TRY(lender_locked_out(f.buf, f.lp));	/* still, while borrowed */
 	if (reclaim) {
-		CHECK_EQ(vshmem_offer_reclaim(o), 0);
-		CHECK_EQ(vt_read_sig(bp), SIGBUS);	/* borrower revoked */
-		CHECK_EQ(vshmem_offer_get_state(o), VSHMEM_STATE_RECLAIMED);
+		CHECK_EQ(vshmem_offer_reclaim(f.o), 0);
+		CHECK_EQ(vt_read_sig(f.bp), SIGBUS);	/* borrower revoked */
+		CHECK_EQ(vshmem_offer_get_state(f.o), VSHMEM_STATE_RECLAIMED);
 	} else {
-		CHECK_EQ(vshmem_incoming_release(in), 0);
-		CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
+		CHECK_EQ(vshmem_incoming_release(f.in), 0);
+		CHECK_EQ(vshmem_offer_wait_release(f.o, 10000), 0);
 	}
 	/* back: the old mapping works again, with what the borrower wrote
 	 * (or zeros) */
-	CHECK_EQ(vt_read_sig(lp), 0);
+	CHECK_EQ(vt_read_sig(f.lp), 0);
 	if (flags & VSHMEM_OFFER_F_CLEAR)
-		TRY(vt_check_zero(lp, SZ));
+		TRY(vt_check_zero(f.lp, SZ));
 	else
-		TRY(vt_check(lp, SZ, 2));
-	CHECK_EQ(vshmem_buf_sync_start(buf, VSHMEM_ACCESS_RW), 0);
-	CHECK_EQ(vshmem_buf_sync_end(buf, VSHMEM_ACCESS_RW), 0);
-	vt_fill(lp, SZ, 3);
-	vshmem_incoming_close(in);
-	vshmem_offer_free(o);
-	vshmem_buf_close(buf);
-	vt_pair_close(&p);
+		TRY(vt_check(f.lp, SZ, 2));
+	CHECK_EQ(vshmem_buf_sync_start(f.buf, VSHMEM_ACCESS_RW), 0);
+	CHECK_EQ(vshmem_buf_sync_end(f.buf, VSHMEM_ACCESS_RW), 0);
+	vt_fill(f.lp, SZ, 3);
+	vt_flow_close(&f);
 	CHECK_EQ(vt_fd_count(), fds0);	/* no fd left behind */
 	TRY(vt_wait_outstanding(out0));
 	return 0;
@@ -228,27 +218,20 @@ static int lend_kind_matches_heap(void)
  * enforces LEND, never a silent SHARE. */
 static int lend_kind_is_the_kernels(void)
 {
-	struct vshmem_buf *buf, *imp = NULL;
-	struct vshmem_offer *o = NULL;
-	struct vshmem_incoming *in;
-	struct vt_pair p;
-	void *lp;
+	struct vshmem_buf *imp = NULL;
+	struct vt_flow f;
 
-	PAIR(&p, SOCK_SEQPACKET);
-	CHECK(buf = vt_alloc("lend", SZ));
-	CHECK(lp = vt_map(buf, VSHMEM_ACCESS_RW));
-	CHECK_EQ(vshmem_buf_import(vshmem_buf_dup_fd(buf), NULL, &imp), 0);
+	TRY(vt_flow_open(&f, SOCK_SEQPACKET, "lend", SZ, 81));
+	CHECK_EQ(vshmem_buf_import(vshmem_buf_dup_fd(f.buf), NULL, &imp), 0);
 	CHECK_EQ(vshmem_buf_get_kind(imp), 0);
-	CHECK_EQ(vshmem_offer_send(p.lender, imp, NULL, &o), 0);
-	CHECK_EQ(vt_read_sig(lp), SIGBUS);
-	CHECK(in = vt_recv_offer(p.borrower));
-	CHECK_EQ(vshmem_incoming_get_kind(in), VSHMEM_KIND_LEND);
-	TRY(vt_give_back(in, o));
-	CHECK_EQ(vt_read_sig(lp), 0);
-	vshmem_offer_free(o);
+	CHECK_EQ(vshmem_offer_send(f.p.lender, imp, NULL, &f.o), 0);
+	CHECK_EQ(vt_read_sig(f.lp), SIGBUS);
+	TRY(vt_flow_recv(&f, 0, 0));
+	CHECK_EQ(vshmem_incoming_get_kind(f.in), VSHMEM_KIND_LEND);
+	TRY(vt_flow_give_back(&f));
+	CHECK_EQ(vt_read_sig(f.lp), 0);
 	vshmem_buf_close(imp);
-	vshmem_buf_close(buf);
-	vt_pair_close(&p);
+	vt_flow_close(&f);
 	return 0;
 }
 
@@ -273,27 +256,18 @@ static int lend_two_process_stream(void)
 static int lend_large(void)
 {
 	const size_t sz = 64 * MiB;
-	struct vshmem_offer *o = NULL;
-	struct vshmem_incoming *in;
-	struct vshmem_buf *buf;
-	struct vt_pair p;
-	void *lp, *bp;
+	struct vt_flow f;
 
-	PAIR(&p, SOCK_STREAM);
-	CHECK(buf = vt_alloc("lend", sz));
-	CHECK(lp = vt_map(buf, VSHMEM_ACCESS_RW));
-	vt_fill(lp, sz, 71);
-	CHECK_EQ(vshmem_offer_send(p.lender, buf, NULL, &o), 0);
-	CHECK_EQ(vt_read_sig((char *)lp + sz / 2), SIGBUS);
-	CHECK(in = vt_recv_offer(p.borrower));
-	CHECK_EQ(vshmem_incoming_get_size(in), sz);
-	CHECK(bp = vt_map(vshmem_incoming_get_buf(in), VSHMEM_ACCESS_READ));
-	TRY(vt_check(bp, sz, 71));
-	TRY(vt_give_back(in, o));
-	TRY(vt_check(lp, sz, 71));
-	vshmem_offer_free(o);
-	vshmem_buf_close(buf);
-	vt_pair_close(&p);
+	TRY(vt_flow_open(&f, SOCK_STREAM, "lend", sz, 71));
+	TRY(vt_flow_send(&f, 0));
+	CHECK_EQ(vt_read_sig((char *)f.lp + sz / 2), SIGBUS);
+	TRY(vt_flow_recv(&f, 0, 0));
+	CHECK_EQ(vshmem_incoming_get_size(f.in), sz);
+	CHECK(f.bp = vt_map(vshmem_incoming_get_buf(f.in), VSHMEM_ACCESS_READ));
+	TRY(vt_check(f.bp, sz, 71));
+	TRY(vt_flow_give_back(&f));
+	TRY(vt_check(f.lp, sz, 71));
+	vt_flow_close(&f);
 	return 0;
 }
 

@@ -13,38 +13,28 @@
  * and the lender sees it. */
 static int share_round_trip(int type)
 {
-	struct vt_pair p;
-	struct vshmem_buf *buf;
-	struct vshmem_offer *o = NULL;
-	struct vshmem_incoming *in;
-	void *lp, *bp;
+	struct vt_flow f;
 	int fds0 = vt_fd_count();
 	long long out0 = vt_stat("outstanding");
 
-	PAIR(&p, type);
-	CHECK(buf = vt_alloc("system", SZ));
-	CHECK(lp = vt_map(buf, VSHMEM_ACCESS_RW));
-	vt_fill(lp, SZ, 1);
-	CHECK_EQ(vshmem_offer_send(p.lender, buf, NULL, &o), 0);
-	CHECK_EQ(vshmem_offer_get_state(o), VSHMEM_STATE_LIVE);
-	CHECK(in = vt_recv_offer(p.borrower));
-	CHECK_EQ(vshmem_incoming_get_id(in), vshmem_offer_get_id(o));
-	CHECK(bp = vt_map(vshmem_incoming_get_buf(in), VSHMEM_ACCESS_RW));
-	TRY(vt_check(bp, SZ, 1));
-	vt_fill(bp, SZ, 2);
-	TRY(vt_check(lp, SZ, 2));	/* the lender sees the writes at once */
-	vt_fill(lp, SZ / 2, 3);		/* and the borrower the lender's */
-	TRY(vt_check(bp, SZ / 2, 3));
-	CHECK_EQ(vshmem_incoming_release(in), 0);
-	CHECK_EQ(vshmem_incoming_get_state(in), VSHMEM_STATE_RELEASED);
-	vshmem_incoming_close(in);
-	CHECK_EQ(vshmem_offer_wait_release(o, 10000), 0);
-	CHECK_EQ(vshmem_offer_get_state(o), VSHMEM_STATE_RELEASED);
-	TRY(vt_check(lp, SZ / 2, 3));
-	CHECK_EQ(vt_read_sig(lp), 0);
-	vshmem_offer_free(o);
-	vshmem_buf_close(buf);
-	vt_pair_close(&p);
+	TRY(vt_flow_open(&f, type, "system", SZ, 1));
+	TRY(vt_flow_send(&f, 0));
+	CHECK_EQ(vshmem_offer_get_state(f.o), VSHMEM_STATE_LIVE);
+	TRY(vt_flow_recv(&f, VSHMEM_ACCESS_RW, 1));
+	CHECK_EQ(vshmem_incoming_get_id(f.in), vshmem_offer_get_id(f.o));
+	vt_fill(f.bp, SZ, 2);
+	TRY(vt_check(f.lp, SZ, 2));	/* the lender sees the writes at once */
+	vt_fill(f.lp, SZ / 2, 3);	/* and the borrower the lender's */
+	TRY(vt_check(f.bp, SZ / 2, 3));
+	CHECK_EQ(vshmem_incoming_release(f.in), 0);
+	CHECK_EQ(vshmem_incoming_get_state(f.in), VSHMEM_STATE_RELEASED);
+	vshmem_incoming_close(f.in);
+	f.in = NULL;
+	CHECK_EQ(vshmem_offer_wait_release(f.o, 10000), 0);
+	CHECK_EQ(vshmem_offer_get_state(f.o), VSHMEM_STATE_RELEASED);
+	TRY(vt_check(f.lp, SZ / 2, 3));
+	CHECK_EQ(vt_read_sig(f.lp), 0);
+	vt_flow_close(&f);
 	CHECK_EQ(vt_fd_count(), fds0);	/* no fd left behind */
 	TRY(vt_wait_outstanding(out0));
 	return 0;
@@ -201,59 +191,37 @@ static int share_readonly(void)
  * and it is told with a RECLAIM notice. */
 static int share_reclaim(void)
 {
-	struct vshmem_incoming *in, *none = NULL;
-	struct vshmem_offer *o = NULL;
-	struct vshmem_buf *buf;
-	struct vt_pair p;
-	void *lp, *bp;
+	struct vshmem_incoming *none = NULL;
+	struct vt_flow f;
 
-	PAIR(&p, SOCK_SEQPACKET);
-	CHECK(buf = vt_alloc("system", SZ));
-	CHECK(lp = vt_map(buf, VSHMEM_ACCESS_RW));
-	vt_fill(lp, SZ, 31);
-	CHECK_EQ(vshmem_offer_send(p.lender, buf, NULL, &o), 0);
-	CHECK(in = vt_recv_offer(p.borrower));
-	CHECK(bp = vt_map(vshmem_incoming_get_buf(in), VSHMEM_ACCESS_READ));
-	TRY(vt_check(bp, SZ, 31));
-	CHECK_EQ(vshmem_offer_reclaim(o), 0);
-	CHECK_EQ(vshmem_offer_get_state(o), VSHMEM_STATE_RECLAIMED);
-	CHECK_EQ(vt_read_sig(bp), SIGBUS);	/* revoked before the notice */
-	CHECK_EQ(vshmem_channel_recv(p.borrower, NULL, 0, 10000, NULL, &none), 0);
+	TRY(vt_flow_open(&f, SOCK_SEQPACKET, "system", SZ, 31));
+	TRY(vt_flow_send(&f, 0));
+	TRY(vt_flow_recv(&f, VSHMEM_ACCESS_READ, 31));
+	CHECK_EQ(vshmem_offer_reclaim(f.o), 0);
+	CHECK_EQ(vshmem_offer_get_state(f.o), VSHMEM_STATE_RECLAIMED);
+	CHECK_EQ(vt_read_sig(f.bp), SIGBUS);	/* revoked before the notice */
+	CHECK_EQ(vshmem_channel_recv(f.p.borrower, NULL, 0, 10000, NULL, &none), 0);
 	CHECK(!none);
-	CHECK_EQ(vshmem_incoming_get_state(in), VSHMEM_STATE_RECLAIMED);
-	CHECK(vshmem_incoming_release(in) < 0);	/* not live any more */
-	vshmem_incoming_close(in);
-	TRY(vt_check(lp, SZ, 31));
-	vshmem_offer_free(o);
-	vshmem_buf_close(buf);
-	vt_pair_close(&p);
+	CHECK_EQ(vshmem_incoming_get_state(f.in), VSHMEM_STATE_RECLAIMED);
+	CHECK(vshmem_incoming_release(f.in) < 0);	/* not live any more */
+	TRY(vt_check(f.lp, SZ, 31));
+	vt_flow_close(&f);
 	return 0;
 }
 
 /* CLEAR on a SHARE: zeroed once the borrower's access ended. */
 static int share_clear(void)
 {
-	struct vshmem_offer *o = NULL;
-	struct vshmem_incoming *in;
-	struct vshmem_buf *buf;
-	struct vt_pair p;
-	void *lp, *bp;
+	struct vt_flow f;
 
-	PAIR(&p, SOCK_SEQPACKET);
-	CHECK(buf = vt_alloc("system", SZ));
-	CHECK(lp = vt_map(buf, VSHMEM_ACCESS_RW));
-	vt_fill(lp, SZ, 41);
-	CHECK_EQ(vt_offer(p.lender, buf, 0, VSHMEM_OFFER_F_CLEAR, &o), 0);
-	CHECK(in = vt_recv_offer(p.borrower));
-	CHECK_EQ(vshmem_incoming_get_flags(in), VSHMEM_OFFER_F_CLEAR);
-	CHECK(bp = vt_map(vshmem_incoming_get_buf(in), VSHMEM_ACCESS_RW));
-	TRY(vt_check(bp, SZ, 41));
-	vt_fill(bp, SZ, 42);
-	TRY(vt_give_back(in, o));
-	TRY(vt_check_zero(lp, SZ));
-	vshmem_offer_free(o);
-	vshmem_buf_close(buf);
-	vt_pair_close(&p);
+	TRY(vt_flow_open(&f, SOCK_SEQPACKET, "system", SZ, 41));
+	TRY(vt_flow_send(&f, VSHMEM_OFFER_F_CLEAR));
+	TRY(vt_flow_recv(&f, VSHMEM_ACCESS_RW, 41));
+	CHECK_EQ(vshmem_incoming_get_flags(f.in), VSHMEM_OFFER_F_CLEAR);
+	vt_fill(f.bp, SZ, 42);
+	TRY(vt_flow_give_back(&f));
+	TRY(vt_check_zero(f.lp, SZ));
+	vt_flow_close(&f);
 	return 0;
 }
 

@@ -19,7 +19,7 @@
  * kernel refuses it: a borrowed buffer cannot be mapped for a device);
  * VT_STRESS_REOFFER=0 leaves it out.
  */
-#include "vmraw.h"
+#include "vmtest.h"
 
 #define SLOTS 48
 #define MAPS 16
