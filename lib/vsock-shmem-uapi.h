@@ -9,7 +9,7 @@
  *
  * Private: not installed. Used by lib/ (through uapi.h, which translates
  * between these values and the public ones), the unit and fuzz tests, the
- * raw in-guest tests (tests/vm/vmraw.h) and vshmem-bench's raw path.
+ * raw in-guest tests (tests/harness) and vshmem-bench's raw path.
  *
  * It includes <linux/vm_sockets.h> itself, so the order of includes does
  * not matter: if the system's header already has the series, the copy
