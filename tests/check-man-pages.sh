@@ -60,7 +60,7 @@ for f in "${pages[@]}"; do
 	while read -r name sec; do
 		[ -n "$name" ] || continue
 		case "$name" in
-		vshmem*|libvshmem*)
+		vshmem*|libvshmem*|vhost-user-vsock)
 			page_file "$name" "$sec" >/dev/null ||
 				bad "$rel: SEE ALSO $name($sec) does not exist" ;;
 		*)

@@ -159,7 +159,7 @@ static void json_num(FILE *f, double v)
 }
 
 /* ------------------------------------------------------------------ */
-/* targets of issue 8                                                  */
+/* targets                                                             */
 
 
 #define MAX_TARGETS 12
@@ -190,7 +190,7 @@ void print_text(FILE *f)
 	for (unsigned int i = 0; i < ntables; i++)
 		table_print(f, tables[i]);
 	if (ntargets) {
-		fprintf(f, "\nTargets (issue 8)\n");
+		fprintf(f, "\nTargets\n");
 		for (unsigned int i = 0; i < ntargets; i++) {
 			const struct target *g = &targets[i];
 
