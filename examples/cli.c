@@ -299,6 +299,14 @@ int cli_opt_port(const char *opt, const char *arg, unsigned int *ret)
 	return cli_parse_port(arg, ret, &why) < 0 ? bad(opt, arg, why) : 0;
 }
 
+int cli_opt_path(const char *opt, const char *arg, const char **ret)
+{
+	if (!*arg)
+		return bad(opt, arg, "a path is needed");
+	*ret = arg;
+	return 0;
+}
+
 int cli_check_output(const char *opt, const char *path)
 {
 	char dir[PATH_MAX];

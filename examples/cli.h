@@ -85,6 +85,8 @@ int cli_opt_addr(const char *opt, const char *arg, unsigned int *cid,
 		 unsigned int *port);
 int cli_opt_cid(const char *opt, const char *arg, unsigned int *ret);
 int cli_opt_port(const char *opt, const char *arg, unsigned int *ret);
+/* A path that must not be empty (it is checked where it is used). */
+int cli_opt_path(const char *opt, const char *arg, const char **ret);
 
 /* An output file: its directory must exist and be writable, and the file
  * (if it exists) writable and not a directory. Returns 0, or prints why

@@ -88,9 +88,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->cid_set = true;
 			break;
 		case 'u':
-			if (!*optarg)
-				return error(0, "bad --uds '': a path is needed"), -1;
-			o->uds = optarg;
+			if (cli_opt_path("--uds", optarg, &o->uds) < 0)
+				return -1;
 			break;
 		case 'n':
 			if (cli_opt_u64("--count", optarg, 1, UINT64_MAX, &o->count) < 0)

@@ -156,9 +156,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->sock_type = SOCK_STREAM;
 			break;
 		case 'u':
-			if (!*optarg)
-				return error(0, "bad --uds '': a path is needed"), -1;
-			o->uds = optarg;
+			if (cli_opt_path("--uds", optarg, &o->uds) < 0)
+				return -1;
 			break;
 		default:
 			if (!cli_common_opt(c, usage, vshmem_version()))

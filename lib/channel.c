@@ -300,8 +300,9 @@ struct vshmem_offer *vshmem_channel_find_offer(struct vshmem_channel *ch,
 	return NULL;
 }
 
-static struct vshmem_incoming *find_incoming(struct vshmem_channel *ch,
-					     uint64_t id)
+/* The live incoming offer of this id, or NULL. */
+struct vshmem_incoming *vshmem_channel_find_incoming(struct vshmem_channel *ch,
+						     uint64_t id)
 {
 	for (struct vshmem_list *l = ch->incomings.next; l != &ch->incomings;
 	     l = l->next) {
@@ -471,7 +472,7 @@ int vshmem_channel_process_rx(struct vshmem_channel *ch, struct msghdr *msg,
 		break;
 	case VSOCK_SHMEM_SUBOP_RECLAIM:
 		close_fds(ch, rx.fds, rx.nfds, -1);
-		in = find_incoming(ch, rx.desc.id);
+		in = vshmem_channel_find_incoming(ch, rx.desc.id);
 		if (in)
 			in->state = VSHMEM_STATE_RECLAIMED;
 		else

@@ -237,6 +237,8 @@ int vshmem_channel_sock_type(const struct vshmem_channel_opts *opts);
 int vshmem_channel_caps(struct vshmem_channel *ch, uint64_t *ret);
 struct vshmem_offer *vshmem_channel_find_offer(struct vshmem_channel *ch,
 					       uint64_t id);
+struct vshmem_incoming *vshmem_channel_find_incoming(struct vshmem_channel *ch,
+						     uint64_t id);
 int vshmem_channel_send_ctl(struct vshmem_channel *ch, struct msghdr *msg,
 			    size_t total);
 int vshmem_channel_send_notice(struct vshmem_channel *ch, uint32_t subop,

@@ -389,20 +389,6 @@ static int check_ranges(const unsigned char *r, uint32_t nranges,
 	return 0;
 }
 
-static struct vshmem_incoming *find_live(struct vshmem_channel *ch,
-					 uint64_t id)
-{
-	for (struct vshmem_list *l = ch->incomings.next; l != &ch->incomings;
-	     l = l->next) {
-		struct vshmem_incoming *in =
-			vshmem_container_of(l, struct vshmem_incoming, link);
-
-		if (in->id == id && in->state == VSHMEM_STATE_LIVE)
-			return in;
-	}
-	return NULL;
-}
-
 /* ---- frames ---- */
 
 int vshmem_frame_send(struct vshmem_channel *ch, uint32_t op, uint64_t id,
@@ -597,7 +583,7 @@ static int frame_offer(struct vshmem_channel *ch, struct frame *f,
 	    f->len != OFFER_HDR + (size_t)nranges * OFFER_RANGE ||
 	    !f->nfds || f->nfds > FRAME_MAX_FDS)
 		goto refuse;
-	if (find_live(ch, f->id)) {
+	if (vshmem_channel_find_incoming(ch, f->id)) {
 		vshmem_log(ch, VSHMEM_LOG_ERR, "offer %llu is already held",
 			   (unsigned long long)f->id);
 		close_fds(f->fds, f->nfds);
@@ -674,7 +660,7 @@ int vshmem_frame_recv(struct vshmem_channel *ch, void *buf, size_t len,
 	case FRAME_RECLAIM:
 		if (f.nfds || f.len)
 			break;
-		in = find_live(ch, f.id);
+		in = vshmem_channel_find_incoming(ch, f.id);
 		if (in) {
 			vshmem_incoming_revoke(in);
 			in->state = VSHMEM_STATE_RECLAIMED;

@@ -361,6 +361,19 @@ static long dmabuf_count(void)
 	return n;
 }
 
+/* The start of the cases that hold a LEND: the counters before, a
+ * connection to the host program and a lend buffer with the pattern. */
+static bool lend_case_start(struct counters *base, int *fd, int *buf,
+			    volatile uint8_t **p)
+{
+	counters_read(base);
+	*fd = connect_host();
+	CHECK(*fd >= 0);
+	*buf = filled_buf("lend", p);
+	CHECK(*buf >= 0);
+	return true;
+}
+
 static bool test_hostile(void)
 {
 	struct counters base;
@@ -369,11 +382,7 @@ static bool test_hostile(void)
 	int fd, buf;
 	char ok;
 
-	counters_read(&base);
-	fd = connect_host();
-	CHECK(fd >= 0);
-	buf = filled_buf("lend", &p);
-	CHECK(buf >= 0);
+	CHECK(lend_case_start(&base, &fd, &buf, &p));
 	CHECK(offer_addr(fd, buf, 30, 0, "hostile"));
 	CHECK(answer(fd, &ok, &in, true) && ok == '1');
 	CHECK(in.subop == VSOCK_SHMEM_SUBOP_RELINQUISH && in.id == 30);
@@ -443,11 +452,7 @@ static bool test_reset(void)
 	int fd, buf;
 	ssize_t n;
 
-	counters_read(&base);
-	fd = connect_host();
-	CHECK(fd >= 0);
-	buf = filled_buf("lend", &p);
-	CHECK(buf >= 0);
+	CHECK(lend_case_start(&base, &fd, &buf, &p));
 	CHECK(offer_addr(fd, buf, 20, 0, "reset"));
 	CHECK(recv(fd, &ok, 1, MSG_WAITALL) == 1 && ok == '1');
 	CHECK(read_faults(p));
@@ -485,11 +490,7 @@ static bool test_backend_killed(void)
 	int fd, buf, fd2;
 	ssize_t n;
 
-	counters_read(&base);
-	fd = connect_host();
-	CHECK(fd >= 0);
-	buf = filled_buf("lend", &p);
-	CHECK(buf >= 0);
+	CHECK(lend_case_start(&base, &fd, &buf, &p));
 	CHECK(vsock_device(dev, sizeof(dev)));
 	printf("# device %s status %#lx before the kill\n", dev, dev_status(dev));
 	CHECK(offer_addr(fd, buf, 60, 0, "kill-backend"));

@@ -262,6 +262,14 @@ static struct vshmem_incoming *recv_offer(struct rig *r)
 	return in;
 }
 
+/* An offer of the rig's guest RAM, sent and received: the live incoming. */
+static struct vshmem_incoming *offer_and_recv(struct rig *r, uint64_t id,
+					      uint32_t kind, uint32_t flags)
+{
+	send_offer(r, id, kind, flags, r->ram);
+	return recv_offer(r);
+}
+
 /* ---- a fault probe ---- */
 
 /* 0 if the access works, else the signal it raises: tried in a child, so
@@ -300,8 +308,7 @@ static void test_offer_view(void **state)
 
 	(void)state;
 	rig_up(&r);
-	send_offer(&r, 41, 1, 0, r.ram);
-	in = recv_offer(&r);
+	in = offer_and_recv(&r, 41, 1, 0);
 	assert_int_equal(vshmem_incoming_get_id(in), 41);
 	assert_int_equal(vshmem_incoming_get_kind(in), VSHMEM_KIND_SHARE);
 	assert_int_equal(vshmem_incoming_get_type(in), VSHMEM_TYPE_ADDR);
@@ -344,8 +351,7 @@ static void test_lend_readonly(void **state)
 	(void)state;
 	rig_up(&r);
 	/* The backend passes a writable fd: the library must not use it so. */
-	send_offer(&r, 7, 2, VSHMEM_OFFER_F_READONLY, r.ram);
-	in = recv_offer(&r);
+	in = offer_and_recv(&r, 7, 2, VSHMEM_OFFER_F_READONLY);
 	assert_int_equal(vshmem_incoming_get_kind(in), VSHMEM_KIND_LEND);
 	assert_int_equal(vshmem_incoming_get_flags(in), VSHMEM_OFFER_F_READONLY);
 	v = vshmem_incoming_get_view(in);
@@ -366,8 +372,7 @@ static void test_reclaim(void **state)
 
 	(void)state;
 	rig_up(&r);
-	send_offer(&r, 9, 2, 0, r.ram);
-	in = recv_offer(&r);
+	in = offer_and_recv(&r, 9, 2, 0);
 	v = vshmem_incoming_get_view(in);
 	assert_int_equal(probe(v, true), 0);
 	send_frame(r.be, F_RECLAIM, 0, 9, NULL, 0, NULL, 0);
@@ -391,8 +396,7 @@ static void test_eof_revokes(void **state)
 
 	(void)state;
 	rig_up(&r);
-	send_offer(&r, 3, 1, 0, r.ram);
-	in = recv_offer(&r);
+	in = offer_and_recv(&r, 3, 1, 0);
 	v = vshmem_incoming_get_view(in);
 	close(r.be);
 	r.be = -1;
@@ -412,8 +416,7 @@ static void test_close_revokes(void **state)
 
 	(void)state;
 	rig_up(&r);
-	send_offer(&r, 3, 1, 0, r.ram);
-	in = recv_offer(&r);
+	in = offer_and_recv(&r, 3, 1, 0);
 	v = vshmem_incoming_get_view(in);
 	vshmem_channel_close(r.ch);
 	r.ch = NULL;
@@ -447,8 +450,7 @@ static void test_duplicate_id(void **state)
 
 	(void)state;
 	rig_up(&r);
-	send_offer(&r, 5, 1, 0, r.ram);
-	in = recv_offer(&r);
+	in = offer_and_recv(&r, 5, 1, 0);
 	send_offer(&r, 5, 1, 0, r.ram);
 	assert_int_equal(vshmem_channel_recv(r.ch, NULL, 0, 1000, NULL, NULL),
 			 -EPROTO);

@@ -127,33 +127,28 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 [ -S "$run/vhost.sock" ] || die "vhost-user-vsock made no socket in 10 s"
+# start_accept PIDVAR LOG PORT OPTION...: vshmem-accept --uds on PORT in
+# the background (its pid in PIDVAR at once, for cleanup), waiting until it
+# listens.
+start_accept() {
+	local log=$2 port=$3
+	"$accept_bin" --uds="$run/vsock" "${@:4}" "$port" > "$log" 2>&1 &
+	printf -v "$1" %s "$!"
+	for _ in $(seq 100); do
+		[ -S "$run/vsock_$port.shmem" ] && return 0
+		sleep 0.1
+	done
+	cat "$log"
+	die "vshmem-accept --uds did not listen on port $port"
+}
 # --hold: vshmem-offer reads its LEND buffer right after offering and
 # wants that read to fault; a host that releases first (64 KiB are
 # checked in no time) would give it back before that read.
-"$accept_bin" --uds="$run/vsock" --count="$ncases" --hold=1000 --output="$run/last.bin" 7000 \
-	> "$run/accept.log" 2>&1 &
-apid=$!
-for _ in $(seq 100); do
-	[ -S "$run/vsock_7000.shmem" ] && break
-	sleep 0.1
-done
-[ -S "$run/vsock_7000.shmem" ] || { cat "$run/accept.log"; die "vshmem-accept --uds did not listen"; }
+start_accept apid "$run/accept.log" 7000 --count="$ncases" --hold=1000 --output="$run/last.bin"
 # the reclaim case: held for 8 s, the guest takes it back after 1 s
-"$accept_bin" --uds="$run/vsock" --count=1 --hold=8000 7001 > "$run/reclaim.log" 2>&1 &
-rpid=$!
-for _ in $(seq 100); do
-	[ -S "$run/vsock_7001.shmem" ] && break
-	sleep 0.1
-done
-[ -S "$run/vsock_7001.shmem" ] || { cat "$run/reclaim.log"; die "the second vshmem-accept did not listen"; }
+start_accept rpid "$run/reclaim.log" 7001 --count=1 --hold=8000
 # the power-off case: held for 8 s, the guest is gone after 3
-"$accept_bin" --uds="$run/vsock" --count=1 --hold=8000 7002 > "$run/gone.log" 2>&1 &
-gpid=$!
-for _ in $(seq 100); do
-	[ -S "$run/vsock_7002.shmem" ] && break
-	sleep 0.1
-done
-[ -S "$run/vsock_7002.shmem" ] || { cat "$run/gone.log"; die "the third vshmem-accept did not listen"; }
+start_accept gpid "$run/gone.log" 7002 --count=1 --hold=8000
 info "backend pid $bpid, vshmem-accept pid $apid, run directory $run"
 
 # one line per case: "host_lib: NAME rc=N"
