@@ -48,7 +48,7 @@ fi
 qemu_shmem=$("$root/tests/qemu/build.sh" | tail -n1)
 
 run=$(mktemp -d "${TMPDIR:-/tmp}/vshmem-demo.XXXXXX")
-HS_BPID= HS_PID=
+HS_BPID='' HS_PID=''
 cleanup() {
 	[ -z "$HS_PID" ] || kill "$HS_PID" 2>/dev/null || true
 	[ -z "$HS_BPID" ] || kill "$HS_BPID" 2>/dev/null || true

@@ -33,7 +33,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$root/tests/vm/common.sh"
 . "$root/tests/virtio/host-side.sh"
 
-kernel= out= timeout_s=1800 port=5200
+kernel='' out='' timeout_s=1800 port=5200
 bench_args=(--max-size=64M)
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -68,7 +68,7 @@ qemu_shmem=$("$root/tests/qemu/build.sh" | tail -n1)
 
 # ---- 2. backend and the host's peer
 run=$(mktemp -d "${TMPDIR:-/tmp}/vshmem-vbench.XXXXXX")
-HS_BPID= HS_PID=
+HS_BPID='' HS_PID=''
 cleanup() {
 	[ -z "$HS_PID" ] || kill "$HS_PID" 2>/dev/null || true
 	[ -z "$HS_BPID" ] || kill "$HS_BPID" 2>/dev/null || true

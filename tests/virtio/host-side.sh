@@ -1,4 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
+# shellcheck shell=bash
+# (HS_* are set for the sourcing script)
+# shellcheck disable=SC2034
 # Sourced (not run): the host's half of a guest->host run over the real
 # device, as tests/virtio/host-lib.sh does it, for the scripts that only
 # want to show or measure it (tests/demo.sh, tests/virtio/bench.sh).
@@ -30,8 +33,8 @@ hs_build() {
 # hs_wait_socket PATH PID LOG WHAT: waits up to 10 s for the socket PATH
 # of the process PID; dies with LOG shown if it never comes.
 hs_wait_socket() {
-	local i
-	for i in $(seq 100); do
+	local _
+	for _ in $(seq 100); do
 		[ -S "$1" ] && return 0
 		kill -0 "$2" 2>/dev/null || break
 		sleep 0.1
@@ -64,8 +67,8 @@ hs_start_peer() {
 # HS_RC to its exit status (124 if it did not end; then it is killed).
 # Not for $(...): a subshell cannot wait for this shell's children.
 hs_wait_exit() {
-	local i
-	for i in $(seq $(($2 * 10))); do
+	local _
+	for _ in $(seq $(($2 * 10))); do
 		kill -0 "$1" 2>/dev/null || break
 		sleep 0.1
 	done
