@@ -135,6 +135,37 @@ void raise_nofile(void)
 	}
 }
 
+/* The copies' listening socket on a VM's host: what vhost-user-vsock
+ * connects to for a guest's stream to host port PORT is <uds>_<PORT>. */
+static int listen_uds_stream(const char *uds, unsigned int port)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, n;
+
+	n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s_%u", uds, port);
+	if (n < 0 || (size_t)n >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	unlink(sa.sun_path);	/* a stale one of an earlier run */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
+		n = -errno;
+		close(fd);
+		return n;
+	}
+	return fd;
+}
+
+/* A connection's child does not need the listener. A Unix listener's
+ * close removes its socket file, which the parent still listens on: that
+ * one the child leaves open (close-on-exec, gone with the child). */
+static void drop_listener(struct vshmem_channel *lis)
+{
+	if (!opt.serve_uds)
+		vshmem_channel_close(lis);
+}
+
 /* Listen on PORT (SEQPACKET, offers) and PORT+1 (STREAM, copies); one
  * child per connection. Writes one byte to ready_fd (if >= 0) when
  * listening. Does not return. */
@@ -153,13 +184,22 @@ void __attribute__((noreturn)) serve(unsigned int port, int ready_fd)
 
 	sigaction(SIGCHLD, &sig, NULL);
 	raise_nofile();
-	ret = vshmem_channel_listen(VMADDR_CID_ANY, port, &co, &lis);
-	if (ret < 0)
-		die(ret, "peer: listen on port %u", port);
-	sfd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (sfd < 0 || bind(sfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(sfd, 16) < 0)
-		die(-errno, "peer: listen on port %u", port + 1);
+	if (opt.serve_uds) {
+		ret = vshmem_channel_listen_uds(opt.serve_uds, port, &co, &lis);
+		if (ret < 0)
+			die(ret, "peer: listen on %s, port %u", opt.serve_uds, port);
+		sfd = listen_uds_stream(opt.serve_uds, port + 1);
+		if (sfd < 0)
+			die(sfd, "peer: listen on %s_%u", opt.serve_uds, port + 1);
+	} else {
+		ret = vshmem_channel_listen(VMADDR_CID_ANY, port, &co, &lis);
+		if (ret < 0)
+			die(ret, "peer: listen on port %u", port);
+		sfd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (sfd < 0 || bind(sfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+		    listen(sfd, 16) < 0)
+			die(-errno, "peer: listen on port %u", port + 1);
+	}
 	if (ready_fd >= 0) {
 		if (write(ready_fd, "r", 1) != 1)
 			die(-errno, "peer: ready");
@@ -180,7 +220,7 @@ void __attribute__((noreturn)) serve(unsigned int port, int ready_fd)
 			if (ret < 0)
 				die(ret, "peer: accept");
 			if (fork() == 0) {
-				vshmem_channel_close(lis);
+				drop_listener(lis);
 				close(sfd);
 				ret = serve_offers(ch);
 				vshmem_channel_close(ch);
@@ -197,7 +237,7 @@ void __attribute__((noreturn)) serve(unsigned int port, int ready_fd)
 			if (fd < 0)
 				die(-errno, "peer: accept");
 			if (fork() == 0) {
-				vshmem_channel_close(lis);
+				drop_listener(lis);
 				close(sfd);
 				ret = serve_copy(fd);
 				if (ret < 0)

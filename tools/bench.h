@@ -28,6 +28,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -67,6 +68,7 @@ struct bench_opts {
 	unsigned int cid, port;
 	bool remote, serve;
 	unsigned int serve_port;
+	const char *serve_uds;	/* --uds: serve a guest from its host */
 };
 extern struct bench_opts opt;
 
@@ -201,7 +203,10 @@ void set_vsock_buffer(int fd, uint64_t size);
 void raise_nofile(void);
 /* Listen on PORT (SEQPACKET, offers) and PORT+1 (STREAM, copies); one
  * child per connection. Writes one byte to ready_fd (if >= 0) when
- * listening. Does not return. */
+ * listening. With opt.serve_uds, on a VM's host: the guest's connections
+ * to host port PORT come through vhost-user-vsock's Unix socket (framed,
+ * vshmem_channel_listen_uds()), those to PORT+1 as a plain Unix stream on
+ * <uds>_<PORT+1>. Does not return. */
 void serve(unsigned int port, int ready_fd) __attribute__((noreturn));
 void peer_start(void);
 void peer_stop(void);

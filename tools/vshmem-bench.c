@@ -113,6 +113,9 @@ static void usage(FILE *f)
 "                           of a local peer process (ports PORT and PORT+1)\n"
 "      --port=PORT          port of the local peer (default 5200; uses PORT+1)\n"
 "      --serve=PORT         run as the peer only (never returns)\n"
+"      --uds=PATH           with --serve, on a VM's host: serve the guest's\n"
+"                           'vshmem-bench --peer=host:PORT' through the Unix\n"
+"                           socket PATH of vhost-user-vsock --uds-path\n"
 "  -q, --quiet              no progress lines on stderr\n"
 "  -h, --help               show this help and exit\n"
 "  -V, --version            show the library version and exit\n"
@@ -173,7 +176,7 @@ static void parse_args(int argc, char **argv)
 {
 	enum { O_MIN_SIZE = 256, O_SCATTER, O_MAXOUT, O_MINREPS, O_MAXREPS,
 	       O_WINDOW, O_JSONFILE, O_ICOUNT, O_PORT, O_SERVE, O_SUITE,
-	       O_PLOT };
+	       O_PLOT, O_UDS };
 	/* a local peer uses PORT and PORT + 1: neither may be 'any' (-1U) */
 	const uint64_t port_max = UINT32_MAX - 2;
 	static const struct option longopts[] = {
@@ -193,6 +196,7 @@ static void parse_args(int argc, char **argv)
 		{ "peer", required_argument, NULL, 'p' },
 		{ "port", required_argument, NULL, O_PORT },
 		{ "serve", required_argument, NULL, O_SERVE },
+		{ "uds", required_argument, NULL, O_UDS },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -240,6 +244,13 @@ static void parse_args(int argc, char **argv)
 			opt.serve_port = parse_uint("--serve", optarg, 0, port_max);
 			opt.serve = true;
 			break;
+		case O_UDS:
+			if (!*optarg) {
+				error(0, "--uds needs a path");
+				exit(cli_usage_error());
+			}
+			opt.serve_uds = optarg;
+			break;
 		default:
 			if (!cli_common_opt(c, usage, vshmem_version()))
 				exit(cli_usage_error());
@@ -254,6 +265,10 @@ static void parse_args(int argc, char **argv)
 	    opt.max_reps < opt.min_reps || opt.scatter_size < 4 * KiB) {
 		error(0, "inconsistent options: sizes >= 4K, --min-size <= --max-size, "
 		      "--min-reps <= --max-reps");
+		exit(cli_usage_error());
+	}
+	if (opt.serve_uds && !opt.serve) {
+		error(0, "--uds is for the peer: add --serve=PORT");
 		exit(cli_usage_error());
 	}
 	/* Now, not after the run. */

@@ -236,5 +236,50 @@ else
 	tap $? "accept 4294967295 (VMADDR_PORT_ANY) prints the bound port, not -1U (${port:-none})"
 fi
 
+# ---- the host's peer of a guest (--serve --uds), without a VM: the copy
+# side is a plain Unix stream; a served connection must not take the
+# listeners' socket files away (a child closing a Unix listener unlinks)
+expect 2 "--uds is for the peer" "bench --uds without --serve is a usage error" \
+	"$bench" --uds="$tmp/vsock"
+expect 2 "--uds needs a path" "bench --serve --uds= (empty) is a usage error" \
+	"$bench" --serve=5300 --uds=
+if command -v python3 >/dev/null; then
+	"$bench" --serve=5300 --uds="$tmp/vsock" >"$tmp/peer.out" 2>&1 &
+	peer=$!
+	for _ in $(seq 50); do
+		[ -S "$tmp/vsock_5300.shmem" ] && [ -S "$tmp/vsock_5301" ] && break
+		sleep 0.1
+	done
+	run 10 python3 - "$tmp/vsock" <<'PYEOF'
+import os, socket, struct, sys, time
+uds = sys.argv[1]
+# the copy protocol: [u64 size][size bytes] -> one byte of ack, twice
+c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+c.connect(uds + "_5301")
+for size in (4096, 1 << 20):
+    c.sendall(struct.pack("<Q", size) + b"\x5a" * size)
+    assert c.recv(1) == b"k", "no ack for %d bytes" % size
+c.sendall(struct.pack("<Q", 0))
+c.close()
+# an offer connection that ends at once (the child sees it gone)
+o = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+o.connect(uds + "_5300.shmem")
+o.close()
+time.sleep(0.5)
+for f in (uds + "_5300.shmem", uds + "_5301"):
+    assert os.path.exists(f), f + " is gone after a served connection"
+# and the listener still takes a connection
+o = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+o.connect(uds + "_5300.shmem")
+o.close()
+PYEOF
+	kill "$peer" 2>/dev/null
+	wait "$peer" 2>/dev/null
+	[ "$rc" = 0 ]
+	tap $? "bench --serve --uds: copies acknowledged on PATH_PORT+1, listeners survive served connections"
+else
+	skip "bench --serve --uds" "no python3"
+fi
+
 echo "1..$n"
 [ "$failed" = 0 ]
