@@ -137,6 +137,7 @@ struct vshmem_channel {
 	bool uds;
 	bool framed;
 	char *uds_path;			/* listener: its socket file */
+	pid_t uds_owner;		/* the process that bound it */
 	struct vshmem_frame_rx *frx;	/* framed: the receive buffer */
 };
 

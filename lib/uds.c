@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/mman.h>
 #include <sys/un.h>
 
@@ -123,8 +124,10 @@ int vshmem_uds_accepted(const struct vshmem_channel *listener,
 
 void vshmem_uds_free(struct vshmem_channel *ch)
 {
-	/* The socket file is ours: a later listener would find it in use. */
-	if (ch->uds_path)
+	/* The socket file is ours: a later listener would find it in use.
+	 * Only the process that bound it removes it: a forked child that
+	 * closes its copy must not take the parent's listener away. */
+	if (ch->uds_path && ch->uds_owner == getpid())
 		vshmem_sys_unlink(ch->uds_path);
 	free(ch->uds_path);
 	free(ch->frx);
@@ -187,6 +190,7 @@ VSHMEM_API int vshmem_channel_listen_uds(const char *uds_path,
 		ch->framed = true;
 		ch->caps_known = true;
 		ch->uds_path = strdup(sa.sun_path);
+		ch->uds_owner = getpid();
 		if (!ch->uds_path)
 			ret = -ENOMEM;
 	}

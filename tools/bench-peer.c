@@ -157,15 +157,6 @@ static int listen_uds_stream(const char *uds, unsigned int port)
 	return fd;
 }
 
-/* A connection's child does not need the listener. A Unix listener's
- * close removes its socket file, which the parent still listens on: that
- * one the child leaves open (close-on-exec, gone with the child). */
-static void drop_listener(struct vshmem_channel *lis)
-{
-	if (!opt.serve_uds)
-		vshmem_channel_close(lis);
-}
-
 /* Listen on PORT (SEQPACKET, offers) and PORT+1 (STREAM, copies); one
  * child per connection. Writes one byte to ready_fd (if >= 0) when
  * listening. Does not return. */
@@ -220,7 +211,7 @@ void __attribute__((noreturn)) serve(unsigned int port, int ready_fd)
 			if (ret < 0)
 				die(ret, "peer: accept");
 			if (fork() == 0) {
-				drop_listener(lis);
+				vshmem_channel_close(lis);
 				close(sfd);
 				ret = serve_offers(ch);
 				vshmem_channel_close(ch);
@@ -237,7 +228,7 @@ void __attribute__((noreturn)) serve(unsigned int port, int ready_fd)
 			if (fd < 0)
 				die(-errno, "peer: accept");
 			if (fork() == 0) {
-				drop_listener(lis);
+				vshmem_channel_close(lis);
 				close(sfd);
 				ret = serve_copy(fd);
 				if (ret < 0)

@@ -418,7 +418,8 @@ int vshmem_channel_send(struct vshmem_channel *ch, const void *buf,
  * returns the connection's bytes and the guest's offers, each an incoming
  * offer of type VSHMEM_TYPE_ADDR whose memory is one contiguous view
  * (vshmem_incoming_get_view()). A socket file nobody listens on any more
- * is replaced; the listener removes its file when closed.
+ * is replaced; the listener removes its file when closed (by the process
+ * that created it, not by a forked child closing its copy).
  * @param uds_path The device's Unix socket path (not NULL or empty).
  * @param port The host port the guest connects to.
  * @param opts NULL or options; sock_type is checked but not needed (both

@@ -635,7 +635,8 @@ static void test_listen(void **state)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char longpath[200];
 	uint64_t caps = 1;
-	int s;
+	int s, status;
+	pid_t pid;
 
 	(void)state;
 	assert_int_equal(vshmem_channel_listen_uds(NULL, 1, NULL, &l), -EINVAL);
@@ -654,6 +655,16 @@ static void test_listen(void **state)
 	assert_int_equal(vshmem_channel_listen_uds(uds, 8, NULL, &l2),
 			 -EADDRINUSE);
 	assert_int_equal(vshmem_channel_get_caps(l, &caps), -ENOTCONN);
+	/* a forked child closing its copy leaves the parent's file */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		vshmem_channel_close(l);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(access(sa.sun_path, F_OK), 0);
 	vshmem_channel_close(l);
 	/* ... and is removed with it */
 	assert_int_equal(access(sa.sun_path, F_OK), -1);
