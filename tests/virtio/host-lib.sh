@@ -36,6 +36,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$root/kernel/scripts/lib.sh"	# VSHMEM_CACHE, step, info, die...
 . "$root/tests/vm/common.sh"
+. "$root/tests/virtio/host-side.sh"
 
 kernel= timeout_s=600 tap_only=0 keep=0
 while [ $# -gt 0 ]; do
@@ -75,13 +76,14 @@ report() {	# every case gets a line, also when the run stopped early
 	echo "${result[vm_gone]:-not ok 0 host_lib_vm_gone # not run}" >&3
 	echo "${result[run]:-not ok 0 host_lib_run # not run}" >&3
 }
-run= bpid= apid= rpid= gpid=
+run= apid= rpid= gpid= HS_BPID= HS_PID=
 cleanup() {
 	local rc=$?
 	[ -z "$apid" ] || kill "$apid" 2>/dev/null || true
 	[ -z "$rpid" ] || kill "$rpid" 2>/dev/null || true
 	[ -z "$gpid" ] || kill "$gpid" 2>/dev/null || true
-	[ -z "$bpid" ] || kill "$bpid" 2>/dev/null || true
+	[ -z "$HS_PID" ] || kill "$HS_PID" 2>/dev/null || true
+	[ -z "$HS_BPID" ] || kill "$HS_BPID" 2>/dev/null || true
 	wait 2>/dev/null || true
 	[ -z "$run" ] || [ "$keep" = 1 ] || rm -rf "$run"
 	report
@@ -89,22 +91,10 @@ cleanup() {
 }
 trap cleanup EXIT
 need meson ninja gcc pkg-config python3
-pkg-config --exists libdpdk || die "DPDK's rte_vhost is missing (tests/install-deps.sh installs dpdk-dev)"
 
 # ---- 1. the host side
-HB=$VSHMEM_CACHE/build-hostlib-$(printf '%s' "$root" | sha256sum | cut -c1-12)
-step "building vhost-user-vsock and vshmem-accept in $HB..."
-if [ ! -f "$HB/build.ninja" ]; then
-	rm -rf "$HB"
-	meson setup "$HB" "$root" -Dvhost-user-vsock=enabled -Dtests=disabled \
-		-Dman-pages=false -Dwerror=true > "$HB.setup.log" 2>&1 ||
-		{ cat "$HB.setup.log" >&2; die "meson setup failed"; }
-fi
-meson compile -C "$HB" vhost-user-vsock/vhost-user-vsock examples/vshmem-accept \
-	> "$HB/compile.log" 2>&1 ||
-	{ tail -n 40 "$HB/compile.log" >&2; die "building failed (log: $HB/compile.log)"; }
-backend_bin=$HB/vhost-user-vsock/vhost-user-vsock
-accept_bin=$HB/examples/vshmem-accept
+hs_build "$root"
+accept_bin=$HS_ACCEPT
 
 # ---- 2. the guest's vshmem-offer, 3. kernel and QEMU
 vm_build_lib "$root" x86_64
@@ -118,38 +108,22 @@ qemu_shmem=$("$root/tests/qemu/build.sh" | tail -n1)
 
 # ---- 4. backend, host program, guest
 run=$(mktemp -d "${TMPDIR:-/tmp}/vshmem-hostlib.XXXXXX")
-"$backend_bin" --socket "$run/vhost.sock" --uds-path "$run/vsock" -v \
-	> "$run/backend.log" 2>&1 &
-bpid=$!
-for _ in $(seq 100); do
-	[ -S "$run/vhost.sock" ] && break
-	kill -0 "$bpid" 2>/dev/null || { cat "$run/backend.log"; die "vhost-user-vsock did not start"; }
-	sleep 0.1
-done
-[ -S "$run/vhost.sock" ] || die "vhost-user-vsock made no socket in 10 s"
-# start_accept PIDVAR LOG PORT OPTION...: vshmem-accept --uds on PORT in
-# the background (its pid in PIDVAR at once, for cleanup), waiting until it
-# listens.
-start_accept() {
-	local log=$2 port=$3
-	"$accept_bin" --uds="$run/vsock" "${@:4}" "$port" > "$log" 2>&1 &
-	printf -v "$1" %s "$!"
-	for _ in $(seq 100); do
-		[ -S "$run/vsock_$port.shmem" ] && return 0
-		sleep 0.1
-	done
-	cat "$log"
-	die "vshmem-accept --uds did not listen on port $port"
-}
+hs_start_backend "$run"
 # --hold: vshmem-offer reads its LEND buffer right after offering and
 # wants that read to fault; a host that releases first (64 KiB are
 # checked in no time) would give it back before that read.
-start_accept apid "$run/accept.log" 7000 --count="$ncases" --hold=1000 --output="$run/last.bin"
+hs_start_peer "$run" 7000 "$run/accept.log" "$accept_bin" --uds="$run/vsock" \
+	--count="$ncases" --hold=1000 --output="$run/last.bin" 7000
+apid=$HS_PID
 # the reclaim case: held for 8 s, the guest takes it back after 1 s
-start_accept rpid "$run/reclaim.log" 7001 --count=1 --hold=8000
+hs_start_peer "$run" 7001 "$run/reclaim.log" "$accept_bin" --uds="$run/vsock" \
+	--count=1 --hold=8000 7001
+rpid=$HS_PID
 # the power-off case: held for 8 s, the guest is gone after 3
-start_accept gpid "$run/gone.log" 7002 --count=1 --hold=8000
-info "backend pid $bpid, vshmem-accept pid $apid, run directory $run"
+hs_start_peer "$run" 7002 "$run/gone.log" "$accept_bin" --uds="$run/vsock" \
+	--count=1 --hold=8000 7002
+gpid=$HS_PID
+info "backend pid $HS_BPID, vshmem-accept pid $apid, run directory $run"
 
 # one line per case: "host_lib: NAME rc=N"
 {
