@@ -41,18 +41,13 @@ hs_build "$root"
 vm_build_lib "$root"
 mkdir -p "$VM_B/vm"
 vm_build_prog "$root" "$root/tests/vm/demo.c" "$VM_B/vm/demo"
-if [ -z "$kernel" ]; then
-	vm_kernel "$root" 0
-	kernel=$VM_KERNEL
-fi
-qemu_shmem=$("$root/tests/qemu/build.sh" | tail -n1)
+hs_kernel_qemu "$root" "$kernel"
+kernel=$HS_KERNEL qemu_shmem=$HS_QEMU
 
 run=$(mktemp -d "${TMPDIR:-/tmp}/vshmem-demo.XXXXXX")
 HS_BPID='' HS_PID=''
 cleanup() {
-	[ -z "$HS_PID" ] || kill "$HS_PID" 2>/dev/null || true
-	[ -z "$HS_BPID" ] || kill "$HS_BPID" 2>/dev/null || true
-	wait 2>/dev/null || true
+	hs_stop
 	rm -rf "$run"
 }
 trap cleanup EXIT

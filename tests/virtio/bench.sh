@@ -59,20 +59,14 @@ vm_build_lib "$root" x86_64
 meson compile -C "$VM_B" tools/vshmem-bench > "$VM_B/compile-bench.log" 2>&1 ||
 	{ tail -n 40 "$VM_B/compile-bench.log" >&2; die "building vshmem-bench failed (log: $VM_B/compile-bench.log)"; }
 guest_bench=$VM_B/tools/vshmem-bench
-if [ -z "$kernel" ]; then
-	vm_kernel "$root" 0 x86_64
-	kernel=$VM_KERNEL
-fi
-[ -f "$kernel" ] || die "kernel image '$kernel' not found"
-qemu_shmem=$("$root/tests/qemu/build.sh" | tail -n1)
+hs_kernel_qemu "$root" "$kernel"
+kernel=$HS_KERNEL qemu_shmem=$HS_QEMU
 
 # ---- 2. backend and the host's peer
 run=$(mktemp -d "${TMPDIR:-/tmp}/vshmem-vbench.XXXXXX")
 HS_BPID='' HS_PID=''
 cleanup() {
-	[ -z "$HS_PID" ] || kill "$HS_PID" 2>/dev/null || true
-	[ -z "$HS_BPID" ] || kill "$HS_BPID" 2>/dev/null || true
-	wait 2>/dev/null || true
+	hs_stop
 	rm -rf "$run"
 }
 trap cleanup EXIT

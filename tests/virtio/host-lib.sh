@@ -99,12 +99,8 @@ accept_bin=$HS_ACCEPT
 # ---- 2. the guest's vshmem-offer, 3. kernel and QEMU
 vm_build_lib "$root" x86_64
 offer_bin=$VM_B/examples/vshmem-offer
-if [ -z "$kernel" ]; then
-	vm_kernel "$root" 0 x86_64
-	kernel=$VM_KERNEL
-fi
-[ -f "$kernel" ] || die "kernel image '$kernel' not found"
-qemu_shmem=$("$root/tests/qemu/build.sh" | tail -n1)
+hs_kernel_qemu "$root" "$kernel"
+kernel=$HS_KERNEL qemu_shmem=$HS_QEMU
 
 # ---- 4. backend, host program, guest
 run=$(mktemp -d "${TMPDIR:-/tmp}/vshmem-hostlib.XXXXXX")

@@ -30,6 +30,26 @@ hs_build() {
 	HS_ACCEPT=$HS_B/examples/vshmem-accept
 }
 
+# hs_kernel_qemu ROOT [IMAGE]: the guest kernel (IMAGE, or the series'
+# x86_64 kernel, built if needed) in HS_KERNEL and the QEMU that passes
+# the offer feature bit (tests/qemu/build.sh) in HS_QEMU.
+hs_kernel_qemu() {
+	HS_KERNEL=${2:-}
+	if [ -z "$HS_KERNEL" ]; then
+		vm_kernel "$1" 0 x86_64
+		HS_KERNEL=$VM_KERNEL
+	fi
+	[ -f "$HS_KERNEL" ] || die "kernel image '$HS_KERNEL' not found"
+	HS_QEMU=$("$1/tests/qemu/build.sh" | tail -n1)
+}
+
+# hs_stop: ends the host program and the backend started here, if any.
+hs_stop() {
+	[ -z "${HS_PID:-}" ] || kill "$HS_PID" 2>/dev/null || true
+	[ -z "${HS_BPID:-}" ] || kill "$HS_BPID" 2>/dev/null || true
+	wait 2>/dev/null || true
+}
+
 # hs_wait_socket PATH PID LOG WHAT: waits up to 10 s for the socket PATH
 # of the process PID; dies with LOG shown if it never comes.
 hs_wait_socket() {
