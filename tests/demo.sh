@@ -44,17 +44,10 @@ vm_build_prog "$root" "$root/tests/vm/demo.c" "$VM_B/vm/demo"
 hs_kernel_qemu "$root" "$kernel"
 kernel=$HS_KERNEL qemu_shmem=$HS_QEMU
 
-run=$(mktemp -d "${TMPDIR:-/tmp}/vshmem-demo.XXXXXX")
-HS_BPID='' HS_PID=''
-cleanup() {
-	hs_stop
-	rm -rf "$run"
-}
-trap cleanup EXIT
 # the host's side of part 3: the device's backend and the host program,
 # which takes the guest's two offers (--hold: see tests/virtio/host-lib.sh;
 # vshmem-offer wants its read of the lent buffer to fault first)
-hs_start_backend "$run"
+hs_begin demo
 accept_cmd=(vshmem-accept --uds="$run/vsock" --count=2 --hold=1000 7000)
 hs_start_peer "$run" 7000 "$run/accept.log" "$HS_ACCEPT" "${accept_cmd[@]:1}"
 guest=$run/guest.sh

@@ -63,14 +63,7 @@ hs_kernel_qemu "$root" "$kernel"
 kernel=$HS_KERNEL qemu_shmem=$HS_QEMU
 
 # ---- 2. backend and the host's peer
-run=$(mktemp -d "${TMPDIR:-/tmp}/vshmem-vbench.XXXXXX")
-HS_BPID='' HS_PID=''
-cleanup() {
-	hs_stop
-	rm -rf "$run"
-}
-trap cleanup EXIT
-hs_start_backend "$run"
+hs_begin vbench
 hs_start_peer "$run" "$port" "$run/peer.log" \
 	"$host_bench" --serve="$port" --uds="$run/vsock"
 info "backend pid $HS_BPID, host peer pid $HS_PID"

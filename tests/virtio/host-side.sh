@@ -50,6 +50,15 @@ hs_stop() {
 	wait 2>/dev/null || true
 }
 
+# hs_begin NAME: a run directory (in $run, removed at exit, when the host
+# programs are stopped too) with the backend started in it.
+hs_begin() {
+	run=$(mktemp -d "${TMPDIR:-/tmp}/vshmem-$1.XXXXXX")
+	HS_BPID='' HS_PID=''
+	trap 'hs_stop; rm -rf "$run"' EXIT
+	hs_start_backend "$run"
+}
+
 # hs_wait_socket PATH PID LOG WHAT: waits up to 10 s for the socket PATH
 # of the process PID; dies with LOG shown if it never comes.
 hs_wait_socket() {
