@@ -6,7 +6,7 @@
 #include <linux/tee.h>
 
 /*
- * TEE_IOC_SHM_REGISTER_FFA (the kernel series' patch 0022): the C
+ * TEE_IOC_SHM_REGISTER_FFA (the kernel series' patch 0023): the C
  * library's kernel headers may predate it.
  */
 #ifndef TEE_IOC_SHM_REGISTER_FFA
