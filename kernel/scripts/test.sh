@@ -6,7 +6,7 @@
 #   kernel-doc    scripts/kernel-doc -none on every file the series touches
 #   build-x86_64  W=1 build of the x86_64 test kernel
 #   build-arm64   W=1 build for arm64 (build-only check)
-#   kunit         KUnit suites of kernel/.kunitconfig (UML, or QEMU x86_64)
+#   kunit         the series' KUnit suites, at boot of the x86_64 test kernel
 #   guest-tests   static test programs in one QEMU guest (guest-tests.sh)
 #   vsock-test    upstream vsock_test over loopback in QEMU (vsock-selftest.sh)
 # with --debug also:
@@ -75,12 +75,12 @@ else
 		x86=$(build_dir x86_64 0)/arch/x86/boot/bzImage
 	fi
 	run build-arm64 "$S/build.sh" --arch arm64
-	run kunit "$S/kunit.sh"
 	if [ -n "$x86" ]; then
+		run kunit "$S/kunit.sh" --kernel "$x86"
 		run guest-tests "$S/guest-tests.sh" --kernel "$x86"
 		run vsock-test "$S/vsock-selftest.sh" --kernel "$x86"
 	else
-		record guest-tests "skipped (no kernel)" 0; record vsock-test "skipped (no kernel)" 0
+		for t in kunit guest-tests vsock-test; do record "$t" "skipped (no kernel)" 0; done
 	fi
 	if [ "$debug" = 1 ]; then
 		dbg=

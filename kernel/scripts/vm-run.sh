@@ -18,6 +18,9 @@
 #   --vhost-user-vsock SOCK  give the guest a vhost-user-vsock-pci device whose
 #                        backend listens on SOCK (vhost-user-vsock/), with the
 #                        guest RAM in a shared memfd, as vhost-user needs
+#   --append ARGS        add ARGS to the kernel command line (e.g. kunit.enable=1)
+#   --log FILE           write the console log to FILE (default: a new file in
+#                        $VSHMEM_CACHE/kernel/logs/)
 #   --allow-splats       do not fail on kernel BUG/WARNING/KASAN/lockdep/kmemleak reports
 #   --quiet              do not echo the guest console while it runs
 # The guest gets proc, sys, devtmpfs, debugfs and a tmpfs /tmp mounted, lo up.
@@ -33,6 +36,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 arch=x86_64 debug=0 timeout_s=180 kernel= mem=1G smp=2 script= allow_splats=0 quiet=0 vuv_sock=
+append= log=
 adds=()
 usage() { usage_from_header "$0"; exit "${1:-2}"; }
 while [ $# -gt 0 ]; do
@@ -46,6 +50,8 @@ while [ $# -gt 0 ]; do
 	--mem) mem=${2:?}; shift ;;
 	--smp) smp=${2:?}; shift ;;
 	--vhost-user-vsock) vuv_sock=${2:?--vhost-user-vsock needs a socket path}; shift ;;
+	--append) append+=" ${2:?--append needs kernel parameters}"; shift ;;
+	--log) log=${2:?--log needs a file}; shift ;;
 	--allow-splats) allow_splats=1 ;;
 	--quiet) quiet=1 ;;
 	-h|--help) usage 0 ;;
@@ -97,11 +103,13 @@ mkdir -p "$KCACHE/logs"
 # /dev/kvm opens), so KVM is used only when a probe boot of this very kernel
 # with a trivial command finished under it within KVM_PROBE_TIMEOUT seconds.
 # The verdict is cached per kernel image, QEMU version and host kernel.
-qemu_cmd() { # ACCEL INITRD: the QEMU command line, in the array qemu
+qemu_cmd() { # ACCEL INITRD [probe]: the QEMU command line, in the array qemu
+	local cmdline="console=ttyS0 quiet panic=-1 rdinit=/init"
+	[ "${3:-}" = probe ] || cmdline+=$append
 	qemu=("$QEMU_X86" -accel "$1")
 	[ "$1" = kvm ] && qemu+=(-cpu host)
 	qemu+=(-nographic -no-reboot -net none -m "$mem" -smp "$smp"
-		-kernel "$kernel" -initrd "$2" -append "console=ttyS0 quiet panic=-1 rdinit=/init")
+		-kernel "$kernel" -initrd "$2" -append "$cmdline")
 	if [ -n "$vuv_sock" ] && [ "${3:-}" != probe ]; then
 		qemu+=(-object "memory-backend-memfd,id=mem,size=$mem,share=on"
 			-machine memory-backend=mem
@@ -166,7 +174,7 @@ esac
 [ "$accel" = kvm ] || [ "$accel" = tcg ] || accel=tcg
 
 # --- boot
-log=$KCACHE/logs/vm-$(date +%Y%m%d-%H%M%S)-$$.log
+[ -n "$log" ] || log=$KCACHE/logs/vm-$(date +%Y%m%d-%H%M%S)-$$.log
 step "booting $kernel in QEMU (${accel^^}${VSHMEM_ACCEL:+, forced by VSHMEM_ACCEL}, $smp CPUs, $mem, timeout ${timeout_s}s)..."
 t0=$(now)
 qemu_cmd "$accel" "$work/initramfs.cpio.gz"
