@@ -41,6 +41,24 @@ done
 
 "$root/tests/install-deps.sh" || { echo "FAIL: could not install the Debian packages" >&2; exit 1; }
 
+# Builds that later suites need start now, at the lowest priority, and use
+# the CPU the suites leave idle (single-threaded steps, TCG guests): the
+# debug kernel (vm-debug), the patched QEMU (virtio), the FF-A firmware
+# (vm-arm64, ffa). Each builder locks its cache, so a suite that gets there
+# first waits for the build and then reuses it; a failed prebuild is simply
+# done again, with its errors, by the suite that needs it.
+prebuild() {
+	[[ $skip == *",vm-debug,"* ]] || "$root/kernel/scripts/build.sh" --arch x86_64 --debug
+	[[ $skip == *",virtio,"* ]] || "$root/tests/qemu/build.sh"
+	[[ $skip == *",vm-arm64,"* && $skip == *",ffa,"* ]] || "$root/kernel/scripts/ffa-firmware.sh"
+}
+prebuild_log=${VSHMEM_CACHE:-$HOME/.cache/libvshmem}/prebuild.log
+mkdir -p "${prebuild_log%/*}"
+skip=$skip root=$root setsid nice -n 19 bash -c "$(declare -f prebuild); prebuild" > "$prebuild_log" 2>&1 &
+prebuild_pid=$!
+trap 'kill -- -$prebuild_pid 2>/dev/null' EXIT
+echo "prebuilding in the background at nice 19 (debug kernel, QEMU, FF-A firmware; log: $prebuild_log)"
+
 names=() results=() times=()
 failed=0
 suite() { # name command...

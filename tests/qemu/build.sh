@@ -41,6 +41,10 @@ key=$( { echo "$version"; cat "$root"/tests/qemu/patches/*.patch "$0"; } |
 qcache=$VSHMEM_CACHE/qemu
 out=$qcache/$key
 bin=$out/qemu-system-x86_64
+# One build at a time: a second caller waits, then finds the binary.
+mkdir -p "$qcache"
+exec 9>"$qcache/.lock"
+flock 9
 if [ "$force" = 0 ] && [ -x "$bin" ]; then
 	step "patched QEMU $version up to date ($bin)"
 	echo "$bin"
@@ -87,6 +91,6 @@ ninja -C "$work/build" -j"$(nproc)" qemu-system-x86_64 >"$work/build.log" 2>&1 |
 rm -rf "$out" && mkdir -p "$out"
 cp "$work/build/qemu-system-x86_64" "$bin"
 # older keys are of no use any more
-find "$qcache" -mindepth 1 -maxdepth 1 ! -name "$key" ! -name "work-$key" -exec rm -rf {} +
+find "$qcache" -mindepth 1 -maxdepth 1 ! -name "$key" ! -name "work-$key" ! -name .lock -exec rm -rf {} +
 step "patched QEMU built in $(elapsed "$t0")"
 echo "$bin"
