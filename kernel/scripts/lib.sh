@@ -274,6 +274,36 @@ INIT
 	chmod +x "$root/init" "$root/vshmem-cmd.sh"
 }
 
+# Pack a busybox initramfs into OUT (gzip'd newc cpio), built in the new
+# directory ROOT: the usual root directories, BUSYBOX as /bin/busybox, each
+# SRC[:DIR] of the array named ADDS (none if "") copied into DIR (default
+# /bin), and the /init and /vshmem-cmd.sh of guest_init. With ELF set (the
+# word `file` prints for the guest's machine, e.g. aarch64), an added ELF
+# file for another machine is refused here instead of failing in the guest.
+# Usage: guest_initramfs OUT ROOT BUSYBOX ADDS ELF DEBUG HALT SCRIPT [COMMAND...]
+guest_initramfs() {
+	# shellcheck disable=SC2034  # no_adds is read through the nameref adds_
+	local out=$1 root=$2 busybox=$3 elf=$5 a src dst no_adds=()
+	local -n adds_=${4:-no_adds}
+	shift 5
+
+	mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,etc,root,usr/bin,usr/sbin}
+	cp "$busybox" "$root/bin/busybox"
+	for a in "${adds_[@]}"; do
+		src=${a%%:*} dst=/bin
+		[ "$src" != "$a" ] && dst=${a#*:}
+		[ -e "$src" ] || die "--add: $src not found"
+		if [ -n "$elf" ] && [ -x /usr/bin/file ] && file -L "$src" | grep -q 'ELF' &&
+		   ! file -L "$src" | grep -q "$elf"; then
+			die "--add: $src is not an $elf binary"
+		fi
+		mkdir -p "$root/$dst"
+		cp -a "$src" "$root/$dst/"
+	done
+	guest_init "$root" "$@"
+	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out"
+}
+
 # ---- the pristine tree and the series branch -----------------------------
 
 dev_dir() { echo "$KCACHE/dev-$1"; }       # worktree of series branch $1

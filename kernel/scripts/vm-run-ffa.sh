@@ -97,21 +97,8 @@ head -c 64 "$kernel" | tail -c 8 | grep -q 'ARMd' || die "$kernel is not a raw a
 # --- initramfs
 work=$(mktemp -d "${TMPDIR:-/tmp}/vshmem-vm-ffa.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-root=$work/root
-mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,etc,root,usr/bin,usr/sbin}
-cp "$BUSYBOX_ARM64" "$root/bin/busybox"
-for a in "${adds[@]}"; do
-	src=${a%%:*} dst=/bin
-	[ "$src" != "$a" ] && dst=${a#*:}
-	[ -e "$src" ] || die "--add: $src not found"
-	if [ -x /usr/bin/file ] && file -L "$src" | grep -q 'ELF' && ! file -L "$src" | grep -q 'aarch64'; then
-		die "--add: $src is not an aarch64 binary"
-	fi
-	mkdir -p "$root/$dst"
-	cp -a "$src" "$root/$dst/"
-done
-guest_init "$root" 0 "poweroff -f" "$script" "$@"
-(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initramfs.cpio.gz"
+guest_initramfs "$work/initramfs.cpio.gz" "$work/root" "$BUSYBOX_ARM64" adds aarch64 \
+	0 "poweroff -f" "$script" "$@"
 
 # --- machine, DTB with /chosen filled in
 INITRD_ADDR=0x48000000   # 128 MiB above RAM start, well above the Image

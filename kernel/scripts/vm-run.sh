@@ -85,18 +85,8 @@ fi
 # --- initramfs
 work=$(mktemp -d "${TMPDIR:-/tmp}/vshmem-vm.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-root=$work/root
-mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,etc,root,usr/bin,usr/sbin}
-cp "$BUSYBOX" "$root/bin/busybox"
-for a in "${adds[@]}"; do
-	src=${a%%:*} dst=/bin
-	[ "$src" != "$a" ] && dst=${a#*:}
-	[ -e "$src" ] || die "--add: $src not found"
-	mkdir -p "$root/$dst"
-	cp -a "$src" "$root/$dst/"
-done
-guest_init "$root" "$debug" "reboot -f" "$script" "$@"
-(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initramfs.cpio.gz"
+guest_initramfs "$work/initramfs.cpio.gz" "$work/root" "$BUSYBOX" adds "" \
+	"$debug" "reboot -f" "$script" "$@"
 mkdir -p "$KCACHE/logs"
 
 # --- accelerator. KVM guests can hang (they do on some CI machines although
@@ -119,7 +109,7 @@ qemu_cmd() { # ACCEL INITRD [probe]: the QEMU command line, in the array qemu
 }
 KVM_PROBE_TIMEOUT=${KVM_PROBE_TIMEOUT:-15}
 kvm_probe() { # prints kvm or tcg; the note goes to stderr
-	local key verdict pdir proot plog prc t why
+	local key verdict pdir plog prc t why
 	if ! [ -c /dev/kvm ] || ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then
 		echo "note: no usable /dev/kvm, using TCG" >&2
 		echo tcg
@@ -139,11 +129,8 @@ kvm_probe() { # prints kvm or tcg; the note goes to stderr
 		return
 	fi
 	mkdir -p "$pdir"
-	proot=$work/probe
-	mkdir -p "$proot"/{bin,sbin,dev,proc,sys,tmp,etc,root,usr/bin,usr/sbin}
-	cp "$BUSYBOX" "$proot/bin/busybox"
-	guest_init "$proot" 0 "reboot -f" "" true
-	(cd "$proot" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/probe.cpio.gz"
+	guest_initramfs "$work/probe.cpio.gz" "$work/probe" "$BUSYBOX" "" "" \
+		0 "reboot -f" "" true
 	plog=$KCACHE/logs/kvm-probe-$(date +%Y%m%d-%H%M%S)-$$.log
 	t=$(now)
 	qemu_cmd kvm "$work/probe.cpio.gz" probe
