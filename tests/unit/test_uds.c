@@ -388,43 +388,54 @@ static void test_reclaim(void **state)
 	rig_down(&r);
 }
 
-static void test_eof_revokes(void **state)
+/* The two ways the channel goes away under a received offer. */
+static void backend_hangs_up(struct rig *r)
+{
+	close(r->be);
+	r->be = -1;
+	assert_int_equal(vshmem_channel_recv(r->ch, NULL, 0, 1000, NULL, NULL),
+			 -ECONNRESET);
+}
+
+static void channel_closed(struct rig *r)
+{
+	vshmem_channel_close(r->ch);
+	r->ch = NULL;
+}
+
+/*
+ * Receive an offer, take the channel away with REVOKE, and check that the
+ * view is revoked (it faults) and the offer is left in STATE, where
+ * releasing it gives RELEASE_RC.
+ */
+static void check_revoked(void (*revoke)(struct rig *r), int state,
+			  int release_rc)
 {
 	struct vshmem_incoming *in;
 	struct rig r;
 	unsigned char *v;
 
-	(void)state;
 	rig_up(&r);
 	in = offer_and_recv(&r, 3, 1, 0);
 	v = vshmem_incoming_get_view(in);
-	close(r.be);
-	r.be = -1;
-	assert_int_equal(vshmem_channel_recv(r.ch, NULL, 0, 1000, NULL, NULL),
-			 -ECONNRESET);
-	assert_int_equal(vshmem_incoming_get_state(in), VSHMEM_STATE_RECLAIMED);
+	revoke(&r);
+	assert_int_equal(vshmem_incoming_get_state(in), state);
 	assert_int_equal(probe(v, false), SIGSEGV);
+	assert_int_equal(vshmem_incoming_release(in), release_rc);
 	vshmem_incoming_close(in);
 	rig_down(&r);
 }
 
+static void test_eof_revokes(void **state)
+{
+	(void)state;
+	check_revoked(backend_hangs_up, VSHMEM_STATE_RECLAIMED, -EINVAL);
+}
+
 static void test_close_revokes(void **state)
 {
-	struct vshmem_incoming *in;
-	struct rig r;
-	unsigned char *v;
-
 	(void)state;
-	rig_up(&r);
-	in = offer_and_recv(&r, 3, 1, 0);
-	v = vshmem_incoming_get_view(in);
-	vshmem_channel_close(r.ch);
-	r.ch = NULL;
-	assert_int_equal(vshmem_incoming_get_state(in), VSHMEM_STATE_DEAD);
-	assert_int_equal(probe(v, false), SIGSEGV);
-	assert_int_equal(vshmem_incoming_release(in), -ENOTCONN);
-	vshmem_incoming_close(in);
-	rig_down(&r);
+	check_revoked(channel_closed, VSHMEM_STATE_DEAD, -ENOTCONN);
 }
 
 static void test_not_wanted(void **state)
