@@ -270,6 +270,16 @@ int cli_opt_u64(const char *opt, const char *arg, uint64_t min, uint64_t max,
 	return 0;
 }
 
+int cli_opt_ms(const char *opt, const char *arg, int min, int *ret)
+{
+	uint64_t v;
+
+	if (cli_opt_u64(opt, arg, (uint64_t)min, 86400000, &v) < 0)
+		return -1;
+	*ret = (int)v;
+	return 0;
+}
+
 int cli_opt_size(const char *opt, const char *arg, uint64_t *ret)
 {
 	const char *why = NULL;

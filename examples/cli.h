@@ -8,6 +8,7 @@
 #ifndef VSHMEM_CLI_H
 #define VSHMEM_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -84,6 +85,8 @@ int cli_opt_size(const char *opt, const char *arg, uint64_t *ret);
 int cli_opt_addr(const char *opt, const char *arg, unsigned int *cid,
 		 unsigned int *port);
 int cli_opt_cid(const char *opt, const char *arg, unsigned int *ret);
+/* A time in milliseconds, from min to a day (86400000). */
+int cli_opt_ms(const char *opt, const char *arg, int min, int *ret);
 int cli_opt_port(const char *opt, const char *arg, unsigned int *ret);
 /* A path that must not be empty (it is checked where it is used). */
 int cli_opt_path(const char *opt, const char *arg, const char **ret);
@@ -99,6 +102,13 @@ int cli_check_output(const char *opt, const char *path);
  * result, was one of them.
  */
 bool cli_common_opt(int c, void (*usage)(FILE *f), const char *version);
+
+/* Their long options, the end of every tool's getopt_long() table. */
+#define CLI_COMMON_LONGOPTS				\
+	{ "quiet", no_argument, NULL, 'q' },		\
+	{ "help", no_argument, NULL, 'h' },		\
+	{ "version", no_argument, NULL, 'V' },		\
+	{ NULL, 0, NULL, 0 }
 
 /* The usage error epilogue: "Try 'PROG --help'." on stderr; EXIT_USAGE. */
 int cli_usage_error(void);

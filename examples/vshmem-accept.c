@@ -72,12 +72,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "hold", required_argument, NULL, 'H' },
 		{ "stream", no_argument, NULL, 'S' },
 		{ "uds", required_argument, NULL, 'u' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ 0 }
+		CLI_COMMON_LONGOPTS
 	};
-	uint64_t v;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "c:n:o:H:Su:qhV", longopts, NULL)) != -1) {
@@ -99,9 +95,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->output = optarg;
 			break;
 		case 'H':
-			if (cli_opt_u64("--hold", optarg, 0, 86400000, &v) < 0)
+			if (cli_opt_ms("--hold", optarg, 0, &o->hold_ms) < 0)
 				return -1;
-			o->hold_ms = (int)v;
 			break;
 		case 'S':
 			o->sock_type = SOCK_STREAM;

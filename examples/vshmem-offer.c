@@ -94,10 +94,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "reclaim-after", required_argument, NULL, 'R' },
 		{ "stream", no_argument, NULL, 'S' },
 		{ "uds", required_argument, NULL, 'u' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ 0 }
+		CLI_COMMON_LONGOPTS
 	};
 	bool size_set = false;
 	uint64_t v;
@@ -148,9 +145,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'R':
 			o->offer_opt = true;
-			if (cli_opt_u64("--reclaim-after", optarg, 1, 86400000, &v) < 0)
+			if (cli_opt_ms("--reclaim-after", optarg, 1, &o->reclaim_ms) < 0)
 				return -1;
-			o->reclaim_ms = (int)v;
 			break;
 		case 'S':
 			o->sock_type = SOCK_STREAM;

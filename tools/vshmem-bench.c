@@ -197,10 +197,7 @@ static void parse_args(int argc, char **argv)
 		{ "port", required_argument, NULL, O_PORT },
 		{ "serve", required_argument, NULL, O_SERVE },
 		{ "uds", required_argument, NULL, O_UDS },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		CLI_COMMON_LONGOPTS
 	};
 	char *end;
 	int c;

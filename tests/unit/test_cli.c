@@ -80,6 +80,15 @@ static void port_case(const char *s, int err, unsigned int port)
 
 /* Warnings go to stderr and -q (quiet) does not hide them; info() goes
  * to stdout and -q does. */
+/* cli_opt_ms with minimum min: rc, and *ret (7 before the call) after it */
+static void ms_case(const char *s, int min, int rc, int want)
+{
+	int v = 7;
+	int ret = cli_opt_ms("--ms", s, min, &v);
+
+	ok(ret == rc && v == want, "ms '%s' (at least %d): %d, %d", s, min, ret, v);
+}
+
 static void messages(void)
 {
 	char out[] = "/tmp/vshmem-cli-out.XXXXXX", err[] = "/tmp/vshmem-cli-err.XXXXXX";
@@ -188,6 +197,14 @@ int main(void)
 	port_case("4294967296", -ERANGE, 0);
 	port_case("5000junk", -EINVAL, 0);
 	port_case("local", -EINVAL, 0);
+
+	/* milliseconds (--hold, --reclaim-after): an int, at most a day */
+	ms_case("1500", 0, 0, 1500);
+	ms_case("0", 0, 0, 0);
+	ms_case("0", 1, -1, 7);
+	ms_case("86400000", 1, 0, 86400000);
+	ms_case("86400001", 0, -1, 7);
+	ms_case("4294967296", 0, -1, 7);
 
 	ok(cli_exit_code(-ESOCKTNOSUPPORT) == EXIT_UNSUPPORTED, "%s", "no SOCK_SEQPACKET: exit 3");
 	ok(cli_exit_code(-ENODEV) == EXIT_UNSUPPORTED, "%s", "no vsock transport: exit 3");
