@@ -17,7 +17,10 @@ stale=$(cd "$root" && grep -rln --include='*.sh' "sed -n '[0-9]*,[0-9]*p' \"\$0\
 tap $? "no script prints its help with sed -n 'A,Bp' \"\$0\" ${stale:+($stale)}"
 
 for f in "$root"/kernel/scripts/*.sh "$root"/tests/*.sh "$root"/tests/*/*.sh; do
-	grep -q 'usage_from_header "\$0"' "$f" || continue
+	# bench_common_opt (tests/vm/common.sh) calls usage_from_header for
+	# the bench scripts; a sourced helper itself (no #! line) has no --help.
+	grep -Eq 'usage_from_header "\$0"|bench_common_opt "\$@"' "$f" || continue
+	head -c 2 "$f" | grep -q '^#!' || continue
 	name=${f#"$root"/}
 	out=$(bash "$f" --help </dev/null 2>&1)
 	rc=$?

@@ -37,12 +37,8 @@ kernel='' out='' timeout_s=1800 port=5200
 bench_args=(--max-size=64M)
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--kernel) kernel=${2:?--kernel needs an image}; shift ;;
-	--out) out=${2:?}; shift ;;
-	--timeout) timeout_s=${2:?}; shift ;;
-	-h|--help) usage_from_header "$0"; exit 0 ;;
 	--) shift; bench_args=("$@"); break ;;
-	*) die "unknown option '$1' (see --help)" ;;
+	*) bench_common_opt "$@"; shift ;;
 	esac
 	shift
 done

@@ -33,23 +33,20 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$root/kernel/scripts/lib.sh"	# VSHMEM_CACHE, step, info, die...
+. "$root/tests/vm/common.sh"	# bench_common_opt
 
 cmdline="tests/vm/bench-ffa.sh $*"
 kernel='' bios='' mem=1G smp=1 max_size=16M quick=0 out='' timeout_s=1800
 bench_args=()
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--kernel) kernel=${2:?--kernel needs an image}; shift ;;
 	--bios) bios=${2:?--bios needs a file}; shift ;;
 	--mem) mem=${2:?}; shift ;;
 	--smp) smp=${2:?}; shift ;;
 	--max-size) max_size=${2:?}; shift ;;
 	--quick) quick=1 ;;
-	--out) out=${2:?}; shift ;;
-	--timeout) timeout_s=${2:?}; shift ;;
-	-h|--help) usage_from_header "$0"; exit 0 ;;
 	--) shift; bench_args=("$@"); break ;;
-	*) die "unknown option '$1' (see --help)" ;;
+	*) bench_common_opt "$@"; shift ;;
 	esac
 	shift
 done

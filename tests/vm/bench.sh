@@ -51,18 +51,14 @@ kernel='' mem=3G smp=1 max_size=256M quick=0 icount=1 smp2=1 out='' timeout_s=18
 bench_args=()
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--kernel) kernel=${2:?--kernel needs an image}; shift ;;
 	--mem) mem=${2:?}; shift ;;
 	--smp) smp=${2:?}; shift ;;
 	--max-size) max_size=${2:?}; shift ;;
 	--quick) quick=1 ;;
 	--no-icount) icount=0 ;;
 	--no-smp2) smp2=0 ;;
-	--out) out=${2:?}; shift ;;
-	--timeout) timeout_s=${2:?}; shift ;;
-	-h|--help) usage_from_header "$0"; exit 0 ;;
 	--) shift; bench_args=("$@"); break ;;
-	*) die "unknown option '$1' (see --help)" ;;
+	*) bench_common_opt "$@"; shift ;;
 	esac
 	shift
 done

@@ -1,7 +1,25 @@
 # shellcheck shell=bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Build helpers shared by tests/vm/run.sh and tests/demo.sh. Sourced after
-# kernel/scripts/lib.sh (which gives VSHMEM_CACHE, step, info, die...).
+# Build helpers shared by tests/vm/run.sh, tests/demo.sh and the bench
+# scripts. Sourced after kernel/scripts/lib.sh (which gives VSHMEM_CACHE,
+# step, info, die...).
+
+# bench_common_opt "$@": the options every bench script takes
+# (tests/vm/bench.sh, tests/vm/bench-ffa.sh, tests/virtio/bench.sh), for the
+# catch-all arm of its option loop. --kernel IMAGE, --out DIR and
+# --timeout S set kernel, out and timeout_s: they all take a value, so the
+# caller shifts once more than for a flag. -h/--help prints the usage and
+# exits; anything else is an unknown option (exit 1).
+# shellcheck disable=SC2034  # kernel, out and timeout_s are the caller's
+bench_common_opt() {
+	case "$1" in
+	--kernel) kernel=${2:?--kernel needs an image} ;;
+	--out) out=${2:?--out needs a directory} ;;
+	--timeout) timeout_s=${2:?--timeout needs seconds} ;;
+	-h|--help) usage_from_header "$0"; exit 0 ;;
+	*) die "unknown option '$1' (see --help)" ;;
+	esac
+}
 
 # vm_build_lib ROOT [ARCH]: libvshmem, test_kernel and the example tools,
 # fully static, in a meson build dir of the cache (one per checkout, since
