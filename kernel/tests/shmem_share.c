@@ -119,6 +119,28 @@ static bool test_two_process_share(int type, unsigned int port)
 	return true;
 }
 
+/* The end of a case that received an offer: its fd, the buffer, the pair. */
+static void close_case(int fd, int buf, int a, int b)
+{
+	close(fd);
+	close(buf);
+	close(a);
+	close(b);
+}
+
+/*
+ * The start of the one-offer cases: a connected pair (a lends, b borrows),
+ * a system-heap buffer of BUF_SIZE, and a's offer @id of it to b with the
+ * one data byte 'x'.
+ */
+static bool pair_and_offer(int type, unsigned int port, uint64_t id,
+			   int *a, int *b, int *buf)
+{
+	CHECK(pair_and_buffer(type, port, "system", BUF_SIZE, a, b, buf));
+	CHECK(offer(*a, *buf, id, 0, "x", 1) == 1);
+	return true;
+}
+
 static bool test_reclaim(void)
 {
 	struct vsock_shmem in;
@@ -127,9 +149,7 @@ static bool test_reclaim(void)
 	char data[4];
 	bool got;
 
-	CHECK(pair_and_buffer(SOCK_SEQPACKET, PORT_BASE + 3, "system", BUF_SIZE,
-			      &a, &b, &buf));
-	CHECK(offer(a, buf, 7, 0, "x", 1) == 1);
+	CHECK(pair_and_offer(SOCK_SEQPACKET, PORT_BASE + 3, 7, &a, &b, &buf));
 	CHECK(recv_shmem(b, data, sizeof(data), 0, &in, &got, NULL) == 1 && got);
 	p = mmap(NULL, BUF_SIZE, PROT_READ, MAP_SHARED, in.fd, 0);
 	CHECK(p != MAP_FAILED);
@@ -144,10 +164,7 @@ static bool test_reclaim(void)
 	/* Nothing left to give back either. */
 	CHECK(end_offer(b, VSOCK_SHMEM_SUBOP_RELINQUISH, 7) < 0 && errno == ENOENT);
 	munmap((void *)p, BUF_SIZE);
-	close(in.fd);
-	close(buf);
-	close(a);
-	close(b);
+	close_case(in.fd, buf, a, b);
 	return true;
 }
 
@@ -161,9 +178,7 @@ static bool test_borrower_close(void)
 	char data[4];
 	bool got;
 
-	CHECK(pair_and_buffer(SOCK_STREAM, PORT_BASE + 4, "system", BUF_SIZE,
-			      &a, &b, &buf));
-	CHECK(offer(a, buf, 1, 0, "x", 1) == 1);
+	CHECK(pair_and_offer(SOCK_STREAM, PORT_BASE + 4, 1, &a, &b, &buf));
 	CHECK(offer(a, buf, 2, 0, "y", 1) == 1);
 	CHECK(stat_value("outstanding") == outstanding + 2);
 	CHECK(recv_shmem(b, data, sizeof(data), 0, &in, &got, NULL) == 1 && got);
@@ -190,9 +205,7 @@ static bool test_ctrunc(void)
 	int a, b, buf, fds;
 	bool got;
 
-	CHECK(pair_and_buffer(SOCK_SEQPACKET, PORT_BASE + 5, "system", BUF_SIZE,
-			      &a, &b, &buf));
-	CHECK(offer(a, buf, 9, 0, "z", 1) == 1);
+	CHECK(pair_and_offer(SOCK_SEQPACKET, PORT_BASE + 5, 9, &a, &b, &buf));
 	fds = count_fds();
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
@@ -273,10 +286,7 @@ static bool test_share_clear(void)
 	for (size_t i = 0; i < BUF_SIZE; i++)
 		CHECK(!mine[i]);
 	munmap(mine, BUF_SIZE);
-	close(in.fd);
-	close(buf);
-	close(a);
-	close(b);
+	close_case(in.fd, buf, a, b);
 	return true;
 }
 
@@ -301,10 +311,7 @@ static bool test_readonly(void)
 	CHECK(end_offer(b, VSOCK_SHMEM_SUBOP_RELINQUISH, 12) == 0);
 	munmap(theirs, BUF_SIZE);
 	munmap(mine, BUF_SIZE);
-	close(in.fd);
-	close(buf);
-	close(a);
-	close(b);
+	close_case(in.fd, buf, a, b);
 	return true;
 }
 
@@ -424,10 +431,7 @@ static bool test_peek(void)
 	CHECK(recv_shmem(b, data, sizeof(data), 0, &in, &got, NULL) == 4 && got);
 	CHECK(in.id == 31 && in.fd >= 0);
 	CHECK(count_fds() == fds + 1);
-	close(in.fd);
-	close(buf);
-	close(a);
-	close(b);
+	close_case(in.fd, buf, a, b);
 	return true;
 }
 
@@ -461,10 +465,7 @@ static bool test_stream_records(void)
 	CHECK(!memcmp(data, "after", 5));
 	CHECK(recv_shmem(b, data, sizeof(data), 0, &in, &got, NULL) == 4 && got);
 	CHECK(in.id == 41 && !memcmp(data, "next", 4));
-	close(in.fd);
-	close(buf);
-	close(a);
-	close(b);
+	close_case(in.fd, buf, a, b);
 	return true;
 }
 
