@@ -131,11 +131,14 @@ if [ "${#touched[@]}" -gt 0 ]; then
 	ours=$(sed '/^$/d' <<<"$ours")
 	if [ -n "$ours" ]; then
 		echo "$ours" >&2
+		# A warning is printed only when its file is compiled: remove the
+		# objects, or the next (incremental) build would pass in silence.
+		for f in "${touched[@]}"; do
+			[[ $f == *.c ]] && grep -qF "${f%.c}.c:" <<<"$ours" && rm -f "$B/${f%.c}.o"
+		done
 		die "$(wc -l <<<"$ours") warning(s) in files touched by the series ($variant build)"
 	fi
 	info "no W=1$([ "$sparse" = 1 ] && echo '/sparse' || true) warnings in the ${#touched[@]} file(s) touched by the series"
-	# Warnings printed for a file only when it is compiled: a later incremental
-	# build would not show them again, so keep the object out of date until clean.
 fi
 
 step "$variant kernel ready in $(elapsed "$t0"): $B/$KIMAGE"
