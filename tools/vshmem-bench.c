@@ -35,7 +35,7 @@ static const struct {
 } suite_names[] = {
 	{ "sizes", S_SIZES }, { "rate", S_RATE }, { "scatter", S_SCATTER },
 	{ "overhead", S_OVERHEAD }, { "scaling", S_SCALING }, { "ffa", S_FFA },
-	{ "teardown", S_TEARDOWN },
+	{ "teardown", S_TEARDOWN }, { "stages", S_STAGES },
 };
 
 void die(int err, const char *fmt, ...)
@@ -79,6 +79,8 @@ static void usage(FILE *f)
 "  sizes      (a) SHARE offer, (b) LEND offer (revoke + reclaim), (c) send/recv\n"
 "             of the bytes, (d) memcpy, for sizes MIN..MAX in powers of 4;\n"
 "             ratios (c)/(a) and (c)/(b)\n"
+"  stages     where a SHARE, LEND and lend-nomap offer's time goes (send, back)\n"
+"             at 4K, 1M, 64M and 256M, and how each stage grows from 4K\n"
 "  rate       offers per second of 4K and 1M buffers: synchronous sendmsg vs\n"
 "             io_uring batches of 1, 8, 32 and 128\n"
 "  scatter    scatter-table entries per buffer (kernel counter 'entries') and\n"
@@ -91,6 +93,7 @@ static void usage(FILE *f)
 "             guest behind TF-A + OP-TEE) vs copying, 4K..16M; FF-A calls\n"
 "             and scatter ranges per offer; OP-TEE reading every byte of a\n"
 "             share (/dev/tee0, invoke-tests PTA); skipped without FF-A\n"
+"  teardown   connect() latency while another connection ends 4096 offers\n"
 "\n"
 "Options:\n"
 "      --suite=LIST         suites to run (see above, or 'all')\n"
@@ -330,6 +333,8 @@ int main(int argc, char **argv)
 			machine.kernel, machine.cpus, machine.heaps);
 	if (opt.suites & S_SIZES)
 		suite_sizes();
+	if (opt.suites & S_STAGES)
+		suite_stages();
 	if (opt.suites & S_RATE)
 		suite_rate();
 	if (opt.suites & S_SCATTER)
