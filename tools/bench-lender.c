@@ -58,6 +58,14 @@ uint64_t copy_once(int fd, const void *src, uint64_t size)
  * kernel has then reclaimed it and the lender has access again). */
 uint64_t offer_once(struct vshmem_channel *ch, struct vshmem_buf *buf)
 {
+	uint64_t sent;
+
+	return offer_once_split(ch, buf, &sent);
+}
+
+uint64_t offer_once_split(struct vshmem_channel *ch, struct vshmem_buf *buf,
+			  uint64_t *sent)
+{
 	struct vshmem_offer *o;
 	uint64_t t0 = now_ns();
 	int ret;
@@ -65,6 +73,7 @@ uint64_t offer_once(struct vshmem_channel *ch, struct vshmem_buf *buf)
 	ret = vshmem_offer_send(ch, buf, NULL, &o);
 	if (ret < 0)
 		die(ret, "offer");
+	*sent = now_ns() - t0;
 	ret = vshmem_offer_wait_release(o, WAIT_MS);
 	if (ret < 0)
 		die(ret, "wait for the release");

@@ -78,8 +78,8 @@ void suite_sizes(void)
 		  "(b) the same from the lend heap (LEND: revoke on offer, reclaim on relinquish); (b') from lend-nomap;\n"
 		  "(c) send()/recv() of the bytes over the same vsock transport (SOCK_STREAM, 2 MiB socket buffer) + 1-byte ack;\n"
 		  "(d) memcpy() of the bytes within the lender (the copy floor). The offers of a size are measured\n"
-		  "first, interleaved per repetition, then as many copies: a copy between two offers would evict\n"
-		  "what the next offer's kernel path uses.";
+		  "first, interleaved per repetition, then the copies, each loop for its own minimum time: a copy\n"
+		  "between two offers would evict what the next offer's kernel path uses. reps: of the offers.";
 	for (uint64_t size = opt.min_size; size <= opt.max_size; size *= 4) {
 		struct vshmem_buf *bs = buf_alloc(sys, size);
 		struct vshmem_buf *bl = lend ? buf_alloc(lend, size) : NULL;

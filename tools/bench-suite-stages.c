@@ -22,40 +22,20 @@ static const char *const stage_heaps[] = { "system", "lend", "lend-nomap" };
 #define NHEAPS NCOLS(stage_heaps)
 
 struct stage_point {
-	struct samples send, back;
+	struct samples send, back, total;
 	double send4, back4, total4;	/* at 4K, for the ratios */
 };
-
-/* One offer, split where the lender's thread sees it: *send until
- * vshmem_offer_send() returned, *back until the RELINQUISH was read. */
-static void offer_split(struct vshmem_channel *ch, struct vshmem_buf *buf,
-			double *send, double *back)
-{
-	struct vshmem_offer *o;
-	uint64_t t0 = now_ns(), t1;
-	int ret;
-
-	ret = vshmem_offer_send(ch, buf, NULL, &o);
-	if (ret < 0)
-		die(ret, "offer");
-	t1 = now_ns();
-	ret = vshmem_offer_wait_release(o, WAIT_MS);
-	if (ret < 0)
-		die(ret, "wait for the release");
-	*send = (double)(t1 - t0);
-	*back = (double)(now_ns() - t1);
-	vshmem_offer_free(o);
-}
 
 static void stage_row(struct table *t, uint64_t size, const char *heap,
 		      struct stage_point *p, unsigned int reps)
 {
 	double s = sample_median(&p->send), b = sample_median(&p->back);
+	double a = sample_median(&p->total);
 
 	if (size == 4 * KiB)
-		p->send4 = s, p->back4 = b, p->total4 = s + b;
-	table_row(t, (double)size, heap, s, b, s + b, s / p->send4,
-		  b / p->back4, (s + b) / p->total4, (double)reps);
+		p->send4 = s, p->back4 = b, p->total4 = a;
+	table_row(t, (double)size, heap, s, b, a, s / p->send4, b / p->back4,
+		  a / p->total4, (double)reps);
 }
 
 void suite_stages(void)
@@ -92,25 +72,25 @@ void suite_stages(void)
 		size_str(size, sz, sizeof(sz));
 		progress("stages: %s ...", sz);
 		for (unsigned int h = 0; h < NHEAPS; h++) {
-			double s, k;
-
 			if (!heaps[h])
 				continue;
 			b[h] = buf_alloc(heaps[h], size);
 			buf_fill(b[h], 0x3c);
-			offer_split(ch[h], b[h], &s, &k);	/* warm-up */
+			offer_once(ch[h], b[h]);	/* warm-up */
 			sample_reset(&pt[h].send), sample_reset(&pt[h].back);
+			sample_reset(&pt[h].total);
 		}
 		t0 = now_ns();
 		while (more_reps(reps, t0)) {
 			for (unsigned int h = 0; h < NHEAPS; h++) {
-				double s, k;
+				uint64_t sent, total;
 
 				if (!b[h])
 					continue;
-				offer_split(ch[h], b[h], &s, &k);
-				sample_add(&pt[h].send, s);
-				sample_add(&pt[h].back, k);
+				total = offer_once_split(ch[h], b[h], &sent);
+				sample_add(&pt[h].send, (double)sent);
+				sample_add(&pt[h].back, (double)(total - sent));
+				sample_add(&pt[h].total, (double)total);
 			}
 			reps++;
 		}
@@ -125,5 +105,6 @@ void suite_stages(void)
 		vshmem_channel_close(ch[h]);
 		vshmem_heap_close(heaps[h]);
 		sample_free(&pt[h].send), sample_free(&pt[h].back);
+		sample_free(&pt[h].total);
 	}
 }

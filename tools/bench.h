@@ -219,6 +219,9 @@ int copy_connect(void);
 uint64_t copy_once(int fd, const void *src, uint64_t size);
 /* (a), (b): offer, wait until the peer relinquished it. */
 uint64_t offer_once(struct vshmem_channel *ch, struct vshmem_buf *buf);
+/* The same; *sent: the part until vshmem_offer_send() returned. */
+uint64_t offer_once_split(struct vshmem_channel *ch, struct vshmem_buf *buf,
+			  uint64_t *sent);
 struct vshmem_heap *heap_open(const char *name, bool required);
 struct vshmem_buf *buf_alloc(struct vshmem_heap *heap, uint64_t size);
 void *buf_fill(struct vshmem_buf *b, unsigned char pattern);
