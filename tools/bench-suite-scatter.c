@@ -12,7 +12,6 @@ static const struct col scatter_cols[] = {
 	{ "alloc_ns", "alloc", C_TIME },
 	{ "offer_ns", "offer round trip", C_TIME },
 	{ "entries", "scatter entries", C_COUNT },
-	{ "ffa_constituents", "FF-A constituents", C_COUNT },
 };
 
 void suite_scatter(void)
@@ -27,7 +26,8 @@ void suite_scatter(void)
 	bool counter = false;
 
 	t->note = "entries: the delta of the kernel's debugfs 'entries' counter per offer (scatter-table entries; n/a: the\n"
-		  "kernel has no entries counter). FF-A constituents: arm_ffa emits one constituent per scatter entry.";
+		  "kernel has no entries counter). FF-A gives the partition at most one address range per entry (fewer\n"
+		  "where entries are neighbours in physical memory).";
 	for (unsigned int h = 0; h < 3; h++) {
 		struct vshmem_heap *heap = heap_open(heaps[h], false);
 		struct samples al = { 0 }, of = { 0 };
@@ -36,7 +36,7 @@ void suite_scatter(void)
 		double entries, offers;
 
 		if (!heap) {
-			table_row(t, heaps[h], (double)size, NAN, NAN, NAN, NAN);
+			table_row(t, heaps[h], (double)size, NAN, NAN, NAN);
 			continue;
 		}
 		progress("scatter: %s heap, %" PRIu64 " MiB ...", heaps[h], size / MiB);
@@ -66,7 +66,7 @@ void suite_scatter(void)
 		if (h == 1)
 			lend_entries = entries;
 		table_row(t, heaps[h], (double)size, sample_median(&al),
-			  sample_median(&of), entries, entries);
+			  sample_median(&of), entries);
 		vshmem_buf_close(b);
 		vshmem_heap_close(heap);
 		sample_free(&al), sample_free(&of);

@@ -96,6 +96,36 @@ static int lent_mapping_faults(void)
 	return vt_wait_outstanding(out0);
 }
 
+/* Every loan takes the mappings away, not only the first: a loan skips
+ * the page-table walk when no page was faulted in since the last one, so
+ * pages touched again through the old mapping and a mapping made between
+ * loans must both fault during the second loan. */
+static int lent_again_after_touch(void)
+{
+	unsigned char *again;
+	struct loan l;
+
+	TRY(loan_open(&l, "lend", 0, 2));
+	TRY(loan_relinquish(&l));
+	TRY(vt_check(l.lp, SZ, 2));		/* faulted in again */
+	again = mmap(NULL, SZ, PROT_READ | PROT_WRITE, MAP_SHARED, l.buf, 0);
+	CHECK(again != MAP_FAILED);
+	again[SZ - 1] = 3;
+	close(l.bfd);
+	l.id++;
+	CHECK_EQ(raw_offer(l.p.lender, l.buf, l.id, 0), 0);
+	l.bfd = raw_expect(l.p.borrower, VSOCK_SHMEM_SUBOP_OFFER, l.id);
+	CHECK(l.bfd >= 0);
+	CHECK_EQ(vt_read_sig(l.lp), SIGBUS);
+	CHECK_EQ(vt_read_sig(again + SZ - 1), SIGBUS);
+	CHECK_EQ(vt_write_sig(again), SIGBUS);
+	TRY(loan_relinquish(&l));
+	CHECK_EQ(again[SZ - 1], 3);
+	munmap(again, SZ);
+	loan_close(&l);
+	return 0;
+}
+
 /* A child forked before the loan keeps the lender's mapping: it faults
  * too, and works again after. */
 static int forked_child(void *arg, int sync)
@@ -441,6 +471,7 @@ static int borrower_revoked_when_lender_frees(void)
 
 static const struct vt_case cases[] = {
 	{ "lent_mapping_faults", lent_mapping_faults },
+	{ "lent_again_after_touch", lent_again_after_touch },
 	{ "lent_mapping_forked_child", lent_mapping_forked_child },
 	{ "lent_proc_mem_fails", lent_proc_mem_fails },
 	{ "dmabuf_read_impossible", dmabuf_read_impossible },
