@@ -29,7 +29,6 @@ struct tee_ioctl_shm_register_ffa_data {
  * relinquish one FFA_MEM_RECLAIM. The ffa_dma device of the partition
  * counts them in debugfs (FFA_DMA_DIR/<device>/stats).
  */
-#define FFA_DMA_DIR "/sys/kernel/debug/ffa_dma"
 
 static const struct col ffa_cols[] = {
 	{ "size", "size", C_SIZE },
@@ -50,9 +49,6 @@ static const struct col ffa_cols[] = {
 	{ "lend_ns_per_range", "lend/range", C_TIME },
 	{ "reps", "reps", C_COUNT },
 };
-
-/* The stats file of OP-TEE's ffa_dma device (partition 0x8001). */
-#define FFA_STATS_PATH FFA_DMA_DIR "/ffa-dma-8001/stats"
 
 struct ffa_count {
 	long long share, lend, reclaim, refused, quarantined, entries;

@@ -21,6 +21,95 @@ static const struct col stages_cols[] = {
 static const char *const stage_heaps[] = { "system", "lend", "lend-nomap" };
 #define NHEAPS NCOLS(stage_heaps)
 
+/*
+ * The path the suite measures: the one the transport under the channel
+ * gives, so that `--suite=stages` means the same question (where does an
+ * offer's time go) in each guest the bench scripts boot.
+ */
+struct stage_path {
+	const char *name;	/* in the title */
+	const char *what;	/* the note's account of send and back */
+	uint32_t raw_type;	/* 0: vshmem_offer_send(); else raw offers */
+	const uint64_t *sizes;
+	unsigned int nsizes;
+};
+
+/* x86_64 loopback: up to 256M, the sizes of issue 19's targets. */
+static const uint64_t loopback_sizes[] = { 4 * KiB, 1 * MiB, 64 * MiB,
+					   256 * MiB };
+/* FF-A: up to 16M, as the ffa suite and issue 19's FF-A target; the
+ * guest behind TF-A + OP-TEE has 1 GiB (tests/vm/bench-ffa.sh) and the
+ * suite holds a buffer of every heap at once. */
+static const uint64_t ffa_sizes[] = { 4 * KiB, 1 * MiB, 16 * MiB };
+/* guest -> host: up to 64M, as tests/virtio/bench.sh's sizes suite; the
+ * guest's 1 GiB is the backend's memfd too. 16M to set beside FF-A. */
+static const uint64_t virtio_sizes[] = { 4 * KiB, 1 * MiB, 16 * MiB,
+					 64 * MiB };
+
+static const struct stage_path loopback_path = {
+	"loopback",
+	"path: the loopback transport, both ends in this kernel (TYPE_LOCAL, vshmem_offer_send()).\n"
+	"send: vshmem_offer_send() until it returns: the kernel attaches the dma-buf to the transport's\n"
+	"device, maps it (LEND: takes it from the lender first), builds the descriptor and queues it;\n"
+	"back: until the lender has read the peer's RELINQUISH: delivery, the borrower's import and fd,\n"
+	"its release, and the lender's unmap (LEND: reclaim). The split is where the lender's thread\n"
+	"sees it: on one CPU the peer may run before the send returns, so part of 'back' can fall into\n"
+	"'send'; the total is exact.",
+	0, loopback_sizes, NCOLS(loopback_sizes),
+};
+
+static const struct stage_path ffa_path = {
+	"FF-A, to OP-TEE through the SPMC",
+	"path: FF-A, the arm64 guest behind TF-A + OP-TEE (TYPE_FFA: a raw SCM_VSOCK_SHMEM sendmsg(), as the\n"
+	"ffa suite, since libvshmem sends TYPE_LOCAL where the transport has both; the peer is libvshmem).\n"
+	"send: sendmsg() until it returns: attach and map to the ffa_dma device of partition 0x8001\n"
+	"(LEND: taken from the lender first), the FFA_MEM_SHARE or FFA_MEM_LEND call into the SPMC with one\n"
+	"constituent per scatter entry, the descriptor queued; back: until the lender has read the\n"
+	"RELINQUISH: the peer gets the handle (no fd), relinquishes, the kernel's FFA_MEM_RECLAIM and unmap\n"
+	"(LEND: the pages back to the lender). One CPU: part of 'back' can fall into 'send'; the total is exact.",
+	VSOCK_SHMEM_TYPE_FFA, ffa_sizes, NCOLS(ffa_sizes),
+};
+
+static const struct stage_path virtio_path = {
+	"guest -> host, virtio-vsock",
+	"path: guest -> host over virtio-vsock (TYPE_ADDR, vshmem_offer_send()); the peer is `vshmem-bench\n"
+	"--serve --uds` on the host behind vhost-user-vsock (tests/virtio/bench.sh).\n"
+	"send: vshmem_offer_send() until it returns: the guest kernel maps the dma-buf for the device\n"
+	"(LEND: takes it from the lender first), builds the ranges and puts the descriptor on the TX\n"
+	"virtqueue; back: until the lender has read the RELINQUISH: the backend turns the ranges into\n"
+	"ranges of the guest-memory memfd, the host peer maps them as one view, unmaps and relinquishes,\n"
+	"the backend puts the notice on the RX virtqueue, the guest unmaps (LEND: reclaims). The peer\n"
+	"runs on the host: 'send' is the guest's alone.",
+	0, virtio_sizes, NCOLS(virtio_sizes),
+};
+
+/* The path of this run's transport (machine.caps: the offer channel's). */
+static const struct stage_path *stage_path_pick(void)
+{
+	if ((machine.caps & VSHMEM_CAP_TYPE(VSHMEM_TYPE_FFA)) &&
+	    !access(FFA_STATS_PATH, R_OK))
+		return &ffa_path;
+	if (!(machine.caps & VSHMEM_CAP_TYPE(VSHMEM_TYPE_LOCAL)) &&
+	    (machine.caps & VSHMEM_CAP_TYPE(VSHMEM_TYPE_ADDR)))
+		return &virtio_path;
+	return &loopback_path;
+}
+
+/* One offer of b on ch the path's way, until its RELINQUISH was read:
+ * the round trip; *sent: the part until the send returned. */
+static uint64_t stage_offer(const struct stage_path *p,
+			    struct vshmem_channel *ch, struct vshmem_buf *b,
+			    uint64_t *sent)
+{
+	static uint64_t id;
+
+	if (!p->raw_type)
+		return offer_once_split(ch, b, sent);
+	return raw_offer_once_split(vshmem_channel_get_fd(ch),
+				    vshmem_buf_get_fd(b), p->raw_type, ++id,
+				    sent);
+}
+
 struct stage_point {
 	struct samples send, back, total;
 	double send4, back4, total4;	/* at 4K, for the ratios */
@@ -40,29 +129,28 @@ static void stage_row(struct table *t, uint64_t size, const char *heap,
 
 void suite_stages(void)
 {
-	static const uint64_t sizes[] = { 4 * KiB, 1 * MiB, 64 * MiB,
-					  256 * MiB };
-	struct table *t = table_new("stages",
-		"Where an offer's time goes, by size: the lender's two stages (median)",
-		stages_cols, NCOLS(stages_cols));
+	const struct stage_path *p = stage_path_pick();
+	static char title[128], note[1024];
+	struct table *t;
 	struct vshmem_heap *heaps[NHEAPS];
 	struct vshmem_channel *ch[NHEAPS];
 	struct stage_point pt[NHEAPS] = { 0 };
 
-	t->note = "send: vshmem_offer_send() until it returns: the kernel attaches the dma-buf to the transport's\n"
-		  "device, maps it (LEND: takes it from the lender first), builds the descriptor and queues it;\n"
-		  "back: until the lender has read the peer's RELINQUISH: delivery, the borrower's import and fd,\n"
-		  "its release, and the lender's unmap (LEND: reclaim). The split is where the lender's thread\n"
-		  "sees it: on one CPU the peer may run before the send returns, so part of 'back' can fall into\n"
-		  "'send'; the total is exact. Heaps interleaved per repetition; ratios against the 4K row of the\n"
-		  "same heap.";
+	snprintf(title, sizeof(title),
+		 "Where an offer's time goes, by size (%s): the lender's two stages (median)",
+		 p->name);
+	t = table_new("stages", title, stages_cols, NCOLS(stages_cols));
+	snprintf(note, sizeof(note),
+		 "%s\nHeaps interleaved per repetition; ratios against the 4K row of the same heap.",
+		 p->what);
+	t->note = note;
 	for (unsigned int h = 0; h < NHEAPS; h++) {
 		heaps[h] = heap_open(stage_heaps[h], h == 0);
 		ch[h] = heaps[h] ? offer_channel(0) : NULL;
 		pt[h].send4 = pt[h].back4 = pt[h].total4 = NAN;
 	}
-	for (unsigned int i = 0; i < NCOLS(sizes); i++) {
-		uint64_t size = sizes[i], t0;
+	for (unsigned int i = 0; i < p->nsizes; i++) {
+		uint64_t size = p->sizes[i], t0, sent;
 		struct vshmem_buf *b[NHEAPS] = { NULL };
 		unsigned int reps = 0;
 		char sz[16];
@@ -70,24 +158,24 @@ void suite_stages(void)
 		if (size < opt.min_size || size > opt.max_size)
 			continue;
 		size_str(size, sz, sizeof(sz));
-		progress("stages: %s ...", sz);
+		progress("stages (%s): %s ...", p->name, sz);
 		for (unsigned int h = 0; h < NHEAPS; h++) {
 			if (!heaps[h])
 				continue;
 			b[h] = buf_alloc(heaps[h], size);
 			buf_fill(b[h], 0x3c);
-			offer_once(ch[h], b[h]);	/* warm-up */
+			stage_offer(p, ch[h], b[h], &sent);	/* warm-up */
 			sample_reset(&pt[h].send), sample_reset(&pt[h].back);
 			sample_reset(&pt[h].total);
 		}
 		t0 = now_ns();
 		while (more_reps(reps, t0)) {
 			for (unsigned int h = 0; h < NHEAPS; h++) {
-				uint64_t sent, total;
+				uint64_t total;
 
 				if (!b[h])
 					continue;
-				total = offer_once_split(ch[h], b[h], &sent);
+				total = stage_offer(p, ch[h], b[h], &sent);
 				sample_add(&pt[h].send, (double)sent);
 				sample_add(&pt[h].back, (double)(total - sent));
 				sample_add(&pt[h].total, (double)total);
