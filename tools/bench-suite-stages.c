@@ -2,6 +2,7 @@
 /* vshmem-bench: suite stages (where an offer's time goes, by size). */
 
 #include "bench.h"
+#include <sched.h>
 
 /* ------------------------------------------------------------------ */
 /* suite: stages                                                       */
@@ -52,9 +53,7 @@ static const struct stage_path loopback_path = {
 	"send: vshmem_offer_send() until it returns: the kernel attaches the dma-buf to the transport's\n"
 	"device, maps it (LEND: takes it from the lender first), builds the descriptor and queues it;\n"
 	"back: until the lender has read the peer's RELINQUISH: delivery, the borrower's import and fd,\n"
-	"its release, and the lender's unmap (LEND: reclaim). The split is where the lender's thread\n"
-	"sees it: on one CPU the peer may run before the send returns, so part of 'back' can fall into\n"
-	"'send'; the total is exact.",
+	"its release, and the lender's unmap (LEND: reclaim).",
 	0, loopback_sizes, NCOLS(loopback_sizes),
 };
 
@@ -66,7 +65,7 @@ static const struct stage_path ffa_path = {
 	"(LEND: taken from the lender first), the FFA_MEM_SHARE or FFA_MEM_LEND call into the SPMC with one\n"
 	"constituent per scatter entry, the descriptor queued; back: until the lender has read the\n"
 	"RELINQUISH: the peer gets the handle (no fd), relinquishes, the kernel's FFA_MEM_RECLAIM and unmap\n"
-	"(LEND: the pages back to the lender). One CPU: part of 'back' can fall into 'send'; the total is exact.",
+	"(LEND: the pages back to the lender).",
 	VSOCK_SHMEM_TYPE_FFA, ffa_sizes, NCOLS(ffa_sizes),
 };
 
@@ -78,8 +77,7 @@ static const struct stage_path virtio_path = {
 	"(LEND: takes it from the lender first), builds the ranges and puts the descriptor on the TX\n"
 	"virtqueue; back: until the lender has read the RELINQUISH: the backend turns the ranges into\n"
 	"ranges of the guest-memory memfd, the host peer maps them as one view, unmaps and relinquishes,\n"
-	"the backend puts the notice on the RX virtqueue, the guest unmaps (LEND: reclaims). The peer\n"
-	"runs on the host: 'send' is the guest's alone.",
+	"the backend puts the notice on the RX virtqueue, the guest unmaps (LEND: reclaims).",
 	0, virtio_sizes, NCOLS(virtio_sizes),
 };
 
@@ -110,6 +108,37 @@ static uint64_t stage_offer(const struct stage_path *p,
 				    sent);
 }
 
+/*
+ * Where the split falls: on one CPU a woken peer (and the loopback
+ * transport's worker) may preempt the lender inside its send, and then
+ * their part of the round counts as 'send' (in a first FF-A run at 16M
+ * nearly all of it: 'back' 26 us). A SCHED_FIFO lender is preempted by
+ * neither: its send returns first, then it sleeps until the RELINQUISH,
+ * and everything done for the peer falls into 'back'. The previous policy
+ * of the calling thread in *old; false (and a time-shared lender) when
+ * the kernel refuses it (no CAP_SYS_NICE).
+ */
+static bool stage_rt_begin(int *old_policy, struct sched_param *old)
+{
+	struct sched_param rt = { .sched_priority = 1 };
+
+	*old_policy = sched_getscheduler(0);
+	if (*old_policy < 0 || sched_getparam(0, old) < 0)
+		return false;
+	if (sched_setscheduler(0, SCHED_FIFO, &rt) < 0) {
+		progress("stages: SCHED_FIFO refused (%s): the split is where a time-shared lender sees it",
+			 strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+static void stage_rt_end(int old_policy, const struct sched_param *old)
+{
+	if (sched_setscheduler(0, old_policy, old) < 0)
+		die(-errno, "restore the scheduling policy");
+}
+
 struct stage_point {
 	struct samples send, back, total;
 	double send4, back4, total4;	/* at 4K, for the ratios */
@@ -135,20 +164,29 @@ void suite_stages(void)
 	struct vshmem_heap *heaps[NHEAPS];
 	struct vshmem_channel *ch[NHEAPS];
 	struct stage_point pt[NHEAPS] = { 0 };
+	struct sched_param old_param;
+	int old_policy;
+	bool rt;
 
 	snprintf(title, sizeof(title),
 		 "Where an offer's time goes, by size (%s): the lender's two stages (median)",
 		 p->name);
 	t = table_new("stages", title, stages_cols, NCOLS(stages_cols));
-	snprintf(note, sizeof(note),
-		 "%s\nHeaps interleaved per repetition; ratios against the 4K row of the same heap.",
-		 p->what);
-	t->note = note;
 	for (unsigned int h = 0; h < NHEAPS; h++) {
 		heaps[h] = heap_open(stage_heaps[h], h == 0);
 		ch[h] = heaps[h] ? offer_channel(0) : NULL;
 		pt[h].send4 = pt[h].back4 = pt[h].total4 = NAN;
 	}
+	/* after the channels: the peer's children fork as before */
+	rt = stage_rt_begin(&old_policy, &old_param);
+	snprintf(note, sizeof(note),
+		 "%s\n%s\nHeaps interleaved per repetition; ratios against the 4K row of the same heap.",
+		 p->what, rt ?
+		 "The lender runs SCHED_FIFO: no peer or worker of this kernel runs before its send returns, so\n"
+		 "'send' is the lender's own work and all that is done for the peer is in 'back'." :
+		 "The lender could not run SCHED_FIFO: on one CPU the peer may run before the send returns,\n"
+		 "so part of 'back' can fall into 'send'; the total is exact.");
+	t->note = note;
 	for (unsigned int i = 0; i < p->nsizes; i++) {
 		uint64_t size = p->sizes[i], t0, sent;
 		struct vshmem_buf *b[NHEAPS] = { NULL };
@@ -189,6 +227,8 @@ void suite_stages(void)
 			vshmem_buf_close(b[h]);
 		}
 	}
+	if (rt)
+		stage_rt_end(old_policy, &old_param);
 	for (unsigned int h = 0; h < NHEAPS; h++) {
 		vshmem_channel_close(ch[h]);
 		vshmem_heap_close(heaps[h]);
