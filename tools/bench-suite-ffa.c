@@ -27,7 +27,8 @@ struct tee_ioctl_shm_register_ffa_data {
  * Offers of VSOCK_SHMEM_TYPE_FFA go through the real SPMC: each SHARE is
  * one FFA_MEM_SHARE to OP-TEE, each LEND one FFA_MEM_LEND, the borrower's
  * relinquish one FFA_MEM_RECLAIM. The ffa_dma device of the partition
- * counts them in debugfs (FFA_DMA_DIR/<device>/stats).
+ * counts them in debugfs (FFA_DMA_DIR/<device>/stats, FFA_STATS_PATH of
+ * bench.h for OP-TEE's).
  */
 
 static const struct col ffa_cols[] = {

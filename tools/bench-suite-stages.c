@@ -164,8 +164,8 @@ void suite_stages(void)
 	struct vshmem_heap *heaps[NHEAPS];
 	struct vshmem_channel *ch[NHEAPS];
 	struct stage_point pt[NHEAPS] = { 0 };
-	struct sched_param old_param;
-	int old_policy;
+	struct sched_param old_param = { 0 };
+	int old_policy = SCHED_OTHER;
 	bool rt;
 
 	snprintf(title, sizeof(title),
