@@ -61,6 +61,19 @@ int raw_shmem_of(struct msghdr *msg, struct vsock_shmem *d)
 	return 0;
 }
 
+/* Offer buf_fd raw, wait for its RELINQUISH: the round trip in ns;
+ * *sent: the part until sendmsg() returned. */
+uint64_t raw_offer_once_split(int fd, int buf_fd, uint32_t type, uint64_t id,
+			      uint64_t *sent)
+{
+	uint64_t t0 = now_ns();
+
+	raw_offer(fd, buf_fd, type, id);
+	*sent = now_ns() - t0;
+	raw_wait_relinquish(fd, id);
+	return now_ns() - t0;
+}
+
 void raw_wait_relinquish(int fd, uint64_t id)
 {
 	union {

@@ -27,9 +27,9 @@ struct tee_ioctl_shm_register_ffa_data {
  * Offers of VSOCK_SHMEM_TYPE_FFA go through the real SPMC: each SHARE is
  * one FFA_MEM_SHARE to OP-TEE, each LEND one FFA_MEM_LEND, the borrower's
  * relinquish one FFA_MEM_RECLAIM. The ffa_dma device of the partition
- * counts them in debugfs (FFA_DMA_DIR/<device>/stats).
+ * counts them in debugfs (FFA_DMA_DIR/<device>/stats, FFA_STATS_PATH of
+ * bench.h for OP-TEE's).
  */
-#define FFA_DMA_DIR "/sys/kernel/debug/ffa_dma"
 
 static const struct col ffa_cols[] = {
 	{ "size", "size", C_SIZE },
@@ -50,9 +50,6 @@ static const struct col ffa_cols[] = {
 	{ "lend_ns_per_range", "lend/range", C_TIME },
 	{ "reps", "reps", C_COUNT },
 };
-
-/* The stats file of OP-TEE's ffa_dma device (partition 0x8001). */
-#define FFA_STATS_PATH FFA_DMA_DIR "/ffa-dma-8001/stats"
 
 struct ffa_count {
 	long long share, lend, reclaim, refused, quarantined, entries;

@@ -35,14 +35,10 @@ static double icount_calibrate(void)
 static void overhead_raw(int fd, int bfd, uint32_t type, uint64_t id,
 			 struct samples *send, struct samples *rt)
 {
-	uint64_t a, m;
+	uint64_t sent, total = raw_offer_once_split(fd, bfd, type, id, &sent);
 
-	a = now_ns();
-	raw_offer(fd, bfd, type, id);
-	m = now_ns();
-	raw_wait_relinquish(fd, id);
-	sample_add(send, (double)(m - a));
-	sample_add(rt, (double)(now_ns() - a));
+	sample_add(send, (double)sent);
+	sample_add(rt, (double)total);
 }
 
 static void overhead_lib(struct vshmem_channel *ch, struct vshmem_buf *b,

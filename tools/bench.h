@@ -49,6 +49,10 @@
 #define KiB (UINT64_C(1) << 10)
 #define MiB (UINT64_C(1) << 20)
 #define STATS_PATH "/sys/kernel/debug/vsock_shmem/stats"
+/* The FF-A counters of OP-TEE's ffa_dma device (partition 0x8001), which
+ * only the arm64 guest behind TF-A + OP-TEE has (suites ffa, stages). */
+#define FFA_DMA_DIR "/sys/kernel/debug/ffa_dma"
+#define FFA_STATS_PATH FFA_DMA_DIR "/ffa-dma-8001/stats"
 #define CMD_MAGIC 0x76736862u	/* "vshb" */
 /* Wait for releases without a timeout: a timeout costs a poll() per
  * wait, which the raw and the copy paths do not pay. */
@@ -230,6 +234,9 @@ uint32_t raw_type(int fd);
 /* What a program without libvshmem writes: one cmsg, one sendmsg. */
 void raw_offer(int fd, int buf_fd, uint32_t type, uint64_t id);
 void raw_wait_relinquish(int fd, uint64_t id);
+/* Both: the round trip in ns; *sent: the part until sendmsg() returned. */
+uint64_t raw_offer_once_split(int fd, int buf_fd, uint32_t type, uint64_t id,
+			      uint64_t *sent);
 struct msghdr;
 struct vsock_shmem;
 int raw_shmem_of(struct msghdr *msg, struct vsock_shmem *d);

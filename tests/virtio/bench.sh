@@ -25,7 +25,10 @@
 #   --timeout S    limit for the guest run (default 1800)
 # Arguments after -- go to the guest's vshmem-bench instead of the default
 # --max-size=64M (each point then takes at least 0.5 s and 3 repetitions,
-# at most 200: the medians of one run; the whole run takes ~2 minutes).
+# at most 200: the medians of one run; the whole run takes ~2 minutes);
+# they come after --suite=sizes: `-- --max-size=64M --suite=stages` runs
+# the stages suite instead (where an offer's time goes across the device,
+# send vs back, 4K/1M/16M/64M), `--suite=sizes,stages` both.
 # Exit: 0 when the benchmark ran, 1 when it could not.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)

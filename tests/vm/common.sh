@@ -21,6 +21,25 @@ bench_common_opt() {
 	esac
 }
 
+# bench_has_suite NAME ARGS...: whether vshmem-bench ARGS... runs the suite
+# NAME: the last --suite counts (as in vshmem-bench); without one, every
+# suite but ffa does.
+bench_has_suite() {
+	local name=$1 suites='' next=0 a
+	shift
+	for a in "$@"; do
+		[ "$next" = 1 ] && suites=$a
+		next=0
+		case "$a" in
+		--suite=*) suites=${a#--suite=} ;;
+		--suite) next=1 ;;
+		esac
+	done
+	[ -n "$suites" ] || { [ "$name" != ffa ]; return; }
+	case ",$suites," in *",$name,"*|*,all,*) return 0 ;; esac
+	return 1
+}
+
 # vm_build_lib ROOT [ARCH]: libvshmem, test_kernel and the example tools,
 # fully static, in a meson build dir of the cache (one per checkout, since
 # meson records the source path). ARCH arm64 cross-builds them with
