@@ -8,8 +8,8 @@
  *   bench-peer.c           the peer process (--serve, or forked locally)
  *   bench-lender.c         the lender's side: connections, buffers, one offer
  *   bench-raw.c            offers through the raw uAPI (no libvshmem)
- *   bench-suite-NAME.c     one per suite: sizes, stages, rate, scatter,
- *                          overhead, scaling, ffa, teardown
+ *   bench-suite-NAME.c     one per suite: sizes, stages, kstages, rate,
+ *                          scatter, overhead, scaling, ffa, teardown
  */
 #ifndef VSHMEM_BENCH_H
 #define VSHMEM_BENCH_H
@@ -85,6 +85,7 @@ enum {
 	S_FFA = 1 << 5,
 	S_TEARDOWN = 1 << 6,
 	S_STAGES = 1 << 7,
+	S_KSTAGES = 1 << 8,
 	S_DEFAULT = S_SIZES | S_STAGES | S_RATE | S_SCATTER | S_OVERHEAD |
 		    S_SCALING | S_TEARDOWN,
 };
@@ -246,6 +247,7 @@ int raw_shmem_of(struct msghdr *msg, struct vsock_shmem *d);
 
 void suite_sizes(void);
 void suite_stages(void);
+void suite_kstages(void);
 void suite_rate(void);
 void suite_scatter(void);
 void suite_overhead(void);

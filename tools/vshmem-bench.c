@@ -36,6 +36,7 @@ static const struct {
 	{ "sizes", S_SIZES }, { "rate", S_RATE }, { "scatter", S_SCATTER },
 	{ "overhead", S_OVERHEAD }, { "scaling", S_SCALING }, { "ffa", S_FFA },
 	{ "teardown", S_TEARDOWN }, { "stages", S_STAGES },
+	{ "kstages", S_KSTAGES },
 };
 
 void die(int err, const char *fmt, ...)
@@ -75,7 +76,7 @@ static void usage(FILE *f)
 "Measure passing memory by reference (SCM_VSOCK_SHMEM) against copying it\n"
 "through the same vsock transport, and print the ratios of one run.\n"
 "\n"
-"Suites (--suite, comma-separated; default: all but ffa):\n"
+"Suites (--suite, comma-separated; default: all but ffa and kstages):\n"
 "  sizes      (a) SHARE offer, (b) LEND offer (revoke + reclaim), (c) send/recv\n"
 "             of the bytes, (d) memcpy, for sizes MIN..MAX in powers of 4;\n"
 "             ratios (c)/(a) and (c)/(b)\n"
@@ -84,6 +85,10 @@ static void usage(FILE *f)
 "             loopback at 4K, 1M, 64M, 256M; FF-A (TYPE_FFA to OP-TEE, arm64\n"
 "             guest behind TF-A) at 4K, 1M, 16M; guest -> host virtio-vsock\n"
 "             (--peer=host:PORT) at 4K, 1M, 16M, 64M\n"
+"  kstages    the kernel's stages of an offer (attach, map, send, rx, import,\n"
+"             fd, unimport, unmap, detach) at 4K, 1M, 64M, 256M per heap, from\n"
+"             the function_graph tracer: needs a kernel built with\n"
+"             kernel/scripts/build.sh --trace\n"
 "  rate       offers per second of 4K and 1M buffers: synchronous sendmsg vs\n"
 "             io_uring batches of 1, 8, 32 and 128\n"
 "  scatter    scatter-table entries per buffer (kernel counter 'entries') and\n"
@@ -338,6 +343,8 @@ int main(int argc, char **argv)
 		suite_sizes();
 	if (opt.suites & S_STAGES)
 		suite_stages();
+	if (opt.suites & S_KSTAGES)
+		suite_kstages();
 	if (opt.suites & S_RATE)
 		suite_rate();
 	if (opt.suites & S_SCATTER)

@@ -1,11 +1,14 @@
 #!/bin/bash
 # Build the patched kernel out of tree in the cache:
-#   tinyconfig + kernel/config/{base,<arch>,[debug],series}.config, W=1,
+#   tinyconfig + kernel/config/{base,<arch>,[debug|trace],series}.config, W=1,
 #   ccache if installed, -j$(nproc); bzImage (x86_64) or Image (arm64).
 # Fails on build errors, on fragment options that did not end up in .config,
 # and on W=1 (and sparse) warnings in files the series touches.
 #
-# Usage: kernel/scripts/build.sh [--arch x86_64|arm64] [--debug] [--no-sparse] [--config-only]
+# Usage: kernel/scripts/build.sh [--arch x86_64|arm64] [--debug|--trace] [--no-sparse] [--config-only]
+#   --debug   KASAN, kmemleak, lockdep (config/debug.config), in build-ARCH-debug
+#   --trace   function_graph tracing for vshmem-bench's kstages suite
+#             (config/trace.config), in build-ARCH-trace
 # Prints the image path on the last line.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -16,6 +19,7 @@ while [ $# -gt 0 ]; do
 	--arch) arch=${2:?--arch needs a value}; shift ;;
 	--arch=*) arch=${1#--arch=} ;;
 	--debug) debug=1 ;;
+	--trace) debug=trace ;;
 	--no-sparse) sparse=0 ;;
 	--config-only) config_only=1 ;;
 	-h|--help) usage_from_header "$0"; exit 0 ;;
@@ -35,6 +39,7 @@ flock 8
 
 frags=("$CONFIG_DIR/base.config" "$CONFIG_DIR/$arch.config")
 [ "$debug" = 1 ] && frags+=("$CONFIG_DIR/debug.config")
+[ "$debug" = trace ] && frags+=("$CONFIG_DIR/trace.config")
 for f in series.config "series-$arch.config"; do
 	[ -f "$CONFIG_DIR/$f" ] && frags+=("$CONFIG_DIR/$f")
 done
@@ -50,6 +55,7 @@ kmake() {
 }
 
 variant=$arch; [ "$debug" = 1 ] && variant="$arch debug"
+[ "$debug" = trace ] && variant="$arch trace"
 t0=$(now)
 
 # --- configuration (re-done when a fragment or the series changed)
@@ -65,6 +71,7 @@ if [ ! -f "$B/.config" ] || [ "$(cat "$B/.config-hash" 2>/dev/null)" != "$cfg_ha
 	# Every option of the fragments must end up exactly as written.
 	check=("$CONFIG_DIR/base.config" "$CONFIG_DIR/$arch.config")
 	[ "$debug" = 1 ] && check+=("$CONFIG_DIR/debug.config")
+	[ "$debug" = trace ] && check+=("$CONFIG_DIR/trace.config")
 	if [ "$(series_count)" -gt 0 ]; then
 		for f in series.config "series-$arch.config"; do
 			[ -f "$CONFIG_DIR/$f" ] && check+=("$CONFIG_DIR/$f")

@@ -111,9 +111,10 @@ arch_vars() {
 	esac
 }
 
-build_dir() { # arch debug(0|1)
+build_dir() { # arch variant(0|1 for debug|trace)
 	local d=$KCACHE/build-$1
 	[ "$2" = 1 ] && d=$d-debug
+	[ "$2" = trace ] && d=$d-trace
 	echo "$d"
 }
 
