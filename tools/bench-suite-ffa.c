@@ -44,10 +44,10 @@ static const struct col ffa_cols[] = {
 	{ "copy_over_lend_nomap", "copy/nomap", C_RATIO },
 	{ "ffa_calls_share", "FF-A calls/share", C_COUNT },
 	{ "ffa_calls_lend", "FF-A calls/lend", C_COUNT },
-	{ "ranges_share", "ranges/share", C_COUNT },
-	{ "ranges_lend", "ranges/lend", C_COUNT },
-	{ "share_ns_per_range", "share/range", C_TIME },
-	{ "lend_ns_per_range", "lend/range", C_TIME },
+	{ "ranges_share", "entries/share", C_COUNT },
+	{ "ranges_lend", "entries/lend", C_COUNT },
+	{ "share_ns_per_range", "share/entry", C_TIME },
+	{ "lend_ns_per_range", "lend/entry", C_TIME },
 	{ "reps", "reps", C_COUNT },
 };
 
@@ -353,7 +353,7 @@ void suite_ffa(void)
 	struct vshmem_heap *heap[3];
 	struct vshmem_channel *ch[3];
 	const char *stats = FFA_STATS_PATH;
-	static char note[1024];
+	static char note[1536];
 	uint64_t caps = 0, id = 1;
 	socklen_t len = sizeof(caps);
 	long long refused = 0, quarantined = 0;
@@ -422,13 +422,21 @@ void suite_ffa(void)
 			ffa_offer_once(&m[h], stats, id++, false);
 		copy_once(cfd, src, size);
 		optee_read_once(&rd, m[0].bfd, id++, &so, false);
+		/* The offers first, then the copies and OP-TEE's reads, each
+		 * loop for its own minimum time: under TCG a copy between two
+		 * offers evicts what the next offer's path uses (the sizes
+		 * suite's finding), which made the offers grow with the size.
+		 */
 		t0 = now_ns();
 		while (more_reps(reps, t0)) {
 			for (unsigned int h = 0; h < 3; h++)
 				ffa_offer_once(&m[h], stats, id++, true);
+			reps++;
+		}
+		t0 = now_ns();
+		for (unsigned int n = 0; more_reps(n, t0); n++) {
 			sample_add(&sc, (double)copy_once(cfd, src, size));
 			optee_read_once(&rd, m[0].bfd, id++, &so, true);
-			reps++;
 		}
 		c = sample_median(&sc);
 		o = rd.err ? NAN : sample_median(&so);
@@ -462,9 +470,11 @@ void suite_ffa(void)
 		 "handle, relinquished, the kernel made the FFA_MEM_RECLAIM); copy: send()/recv() of the bytes over vsock + 1-byte ack.\n"
 		 "OP-TEE reads: the system heap buffer shared with OP-TEE whose invoke-tests PTA reads every byte (the borrower\n"
 		 "passes the handle through /dev/tee0: TEE_IOC_SHM_REGISTER_FFA, PTA_INVOKE_TESTS_CMD_PARAMS, close), relinquished.\n"
-		 "FF-A calls: share + lend + reclaim deltas of %s per offer; ranges: delta of 'entries' in\n"
-		 "vsock_shmem/stats per offer; X/range = offer time / ranges. Marginal cost per range (time over the smallest\n"
-		 "size / ranges over it, at the largest size): share %.1f us, lend %.1f us, nomap %.1f us. FF-A refused %lld, quarantined %lld.",
+		 "FF-A calls: share + lend + reclaim deltas of %s per offer; entries: scatter entries per offer (delta\n"
+		 "of 'entries' in vsock_shmem/stats; arm_ffa gives at most one address range per entry, fewer for neighbours in\n"
+		 "memory); X/entry = offer time / entries. Marginal cost per entry (time over the smallest size / entries over it,\n"
+		 "at the largest size): share %.1f us, lend %.1f us, nomap %.1f us. FF-A refused %lld, quarantined %lld. The offers\n"
+		 "of a size are measured first, then the copies and reads, each loop for its own minimum time.",
 		 stats, slope[0] / 1e3, slope[1] / 1e3, slope[2] / 1e3,
 		 refused, quarantined);
 	t->note = note;
