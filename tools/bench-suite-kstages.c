@@ -15,23 +15,26 @@
 #include "bench.h"
 #include <sys/mount.h>
 
-/* A stage and the kernel functions that are it, on any transport. */
+/* A stage's kernel functions, on any transport, in the order of the
+ * table's stage columns; within: part of another stage's time (not summed
+ * twice). */
 struct kstage {
-	const char *key, *head;
 	const char *funcs[3];
+	bool within;
 };
 
 static const struct kstage kstages[] = {
-	{ "attach_ns", "attach", { "dma_buf_attach_attrs" } },
-	{ "map_ns", "map", { "dma_buf_map_attachment_unlocked" } },
-	{ "send_ns", "send", { "vsock_shmem_local_send",
-			       "virtio_transport_shmem_send" } },
-	{ "rx_ns", "rx", { "vsock_shmem_rx" } },
-	{ "import_ns", "import", { "vsock_shmem_local_import" } },
-	{ "fd_ns", "fd", { "receive_fd" } },
-	{ "unimport_ns", "unimport", { "vsock_shmem_local_unimport" } },
-	{ "unmap_ns", "unmap", { "dma_buf_unmap_attachment_unlocked" } },
-	{ "detach_ns", "detach", { "dma_buf_detach" } },
+	{ { "dma_buf_attach_attrs" }, false },
+	{ { "dma_buf_map_attachment_unlocked" }, false },
+	{ { "ffa_memory_share", "ffa_memory_lend" }, true },
+	{ { "vsock_shmem_local_send", "virtio_transport_shmem_send" }, false },
+	{ { "vsock_shmem_rx" }, false },
+	{ { "vsock_shmem_local_import" }, false },
+	{ { "receive_fd" }, false },
+	{ { "vsock_shmem_local_unimport" }, false },
+	{ { "dma_buf_unmap_attachment_unlocked" }, false },
+	{ { "dma_buf_detach" }, false },
+	{ { "ffa_memory_reclaim" }, true },
 };
 #define NSTAGES NCOLS(kstages)
 
@@ -40,6 +43,7 @@ static const struct col kstages_cols[] = {
 	{ "heap", "heap", C_STR },
 	{ "attach_ns", "attach", C_TIME },
 	{ "map_ns", "map", C_TIME },
+	{ "give_ns", "give", C_TIME },
 	{ "send_ns", "send", C_TIME },
 	{ "rx_ns", "rx", C_TIME },
 	{ "import_ns", "import", C_TIME },
@@ -47,14 +51,13 @@ static const struct col kstages_cols[] = {
 	{ "unimport_ns", "unimport", C_TIME },
 	{ "unmap_ns", "unmap", C_TIME },
 	{ "detach_ns", "detach", C_TIME },
+	{ "reclaim_ns", "reclaim", C_TIME },
 	{ "stages_ns", "stages", C_TIME },
 	{ "round_trip_ns", "round trip", C_TIME },
 	{ "reps", "reps", C_COUNT },
 };
 
 static const char *const kstage_heaps[] = { "system", "lend", "lend-nomap" };
-static const uint64_t kstage_sizes[] = { 4 * KiB, 1 * MiB, 64 * MiB,
-					 256 * MiB };
 
 static char trace_dir[64];
 
@@ -191,19 +194,21 @@ static void trace_read(struct samples *st)
 	fclose(f);
 }
 
-/* Offer b reps times with the tracer on; the stages' durations in st. */
-static void kstage_point(struct vshmem_channel *ch, struct vshmem_buf *b,
-			 struct samples *st, struct samples *rt)
+/* Offer b reps times the path's way with the tracer on; the stages'
+ * durations in st. */
+static void kstage_point(const struct stage_path *p, struct vshmem_channel *ch,
+			 struct vshmem_buf *b, struct samples *st,
+			 struct samples *rt)
 {
 	unsigned int reps = 0;
-	uint64_t t0;
+	uint64_t t0, sent;
 
-	offer_once(ch, b);	/* warm-up, untraced */
+	stage_offer(p, ch, b, &sent);	/* warm-up, untraced */
 	trace_must("trace", "");
 	trace_must("tracing_on", "1");
 	t0 = now_ns();
 	while (more_reps(reps, t0)) {
-		sample_add(rt, (double)offer_once(ch, b));
+		sample_add(rt, (double)stage_offer(p, ch, b, &sent));
 		reps++;
 	}
 	trace_must("tracing_on", "0");
@@ -219,15 +224,17 @@ static void kstage_row(struct table *t, uint64_t size, const char *heap,
 	/* per offer: a stage's median call times its calls per offer */
 	for (unsigned int s = 0; s < NSTAGES; s++) {
 		v[s] = st[s].n ? sample_median(&st[s]) : NAN;
-		if (st[s].n)
+		if (st[s].n && !kstages[s].within)
 			sum += v[s] * (double)st[s].n / reps;
 	}
 	table_row(t, (double)size, heap, v[0], v[1], v[2], v[3], v[4], v[5],
-		  v[6], v[7], v[8], sum, sample_median(rt), reps);
+		  v[6], v[7], v[8], v[9], v[10], sum, sample_median(rt), reps);
 }
 
 void suite_kstages(void)
 {
+	const struct stage_path *p = stage_path_pick();
+	static char title[128];
 	struct table *t;
 	struct vshmem_channel *ch;
 	unsigned int nfuncs;
@@ -240,21 +247,24 @@ void suite_kstages(void)
 		die(-ENOTSUP, "kstages: no function_graph tracer or none of the stage functions in %s; build the kernel with kernel/scripts/build.sh --trace",
 		    trace_dir);
 	}
-	t = table_new("kstages",
-		      "The kernel's stages of an offer, by size (function_graph, median per call)",
-		      kstages_cols, NCOLS(kstages_cols));
+	snprintf(title, sizeof(title),
+		 "The kernel's stages of an offer, by size (%s; function_graph, median per call)",
+		 p->name);
+	t = table_new("kstages", title, kstages_cols, NCOLS(kstages_cols));
 	t->note = "attach/map: dma_buf_attach_attrs(), dma_buf_map_attachment_unlocked() (LEND: the revocation and the\n"
-		  "loan); send: the transport's descriptor build and queueing; rx: a descriptor arriving in a socket\n"
-		  "(offer and RELINQUISH alike); import/fd: the borrower's dma-buf and receive_fd(); unimport: the\n"
-		  "borrower lets go; unmap/detach: the lender's side (LEND: reclaim). Blank: not on this transport's\n"
-		  "path. stages: sum per offer (median call x calls per offer). round trip: offer_once() with the\n"
-		  "tracer on (its overhead included). Functions the kernel inlines cannot be traced.";
+		  "loan); give: FFA_MEM_SHARE/FFA_MEM_LEND into the SPMC (FF-A only, inside map); send: the transport's\n"
+		  "descriptor build and queueing; rx: a descriptor arriving in a socket (offer and RELINQUISH alike);\n"
+		  "import/fd: the loopback borrower's dma-buf and receive_fd(); unimport: the borrower lets go;\n"
+		  "unmap/detach: the lender's side (LEND: reclaim); reclaim: FFA_MEM_RECLAIM (FF-A only, inside unmap).\n"
+		  "n/a: not on this transport's path. stages: sum per offer (median call x calls per offer; give and\n"
+		  "reclaim are in map and unmap already). round trip: one offer the path's way (as the stages suite)\n"
+		  "with the tracer on. Functions the kernel inlines cannot be traced.";
 	ch = offer_channel(0);
 	for (unsigned int h = 0; h < NCOLS(kstage_heaps); h++) {
 		struct vshmem_heap *heap = heap_open(kstage_heaps[h], h == 0);
 
-		for (unsigned int i = 0; heap && i < NCOLS(kstage_sizes); i++) {
-			uint64_t size = kstage_sizes[i];
+		for (unsigned int i = 0; heap && i < p->nsizes; i++) {
+			uint64_t size = p->sizes[i];
 			struct samples st[NSTAGES] = { 0 }, rt = { 0 };
 			struct vshmem_buf *b;
 			char sz[16];
@@ -265,7 +275,7 @@ void suite_kstages(void)
 				 size_str(size, sz, sizeof(sz)));
 			b = buf_alloc(heap, size);
 			buf_fill(b, 0x5a);
-			kstage_point(ch, b, st, &rt);
+			kstage_point(p, ch, b, st, &rt);
 			kstage_row(t, size, kstage_heaps[h], st, &rt);
 			vshmem_buf_close(b);
 			for (unsigned int s = 0; s < NSTAGES; s++)

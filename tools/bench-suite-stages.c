@@ -22,19 +22,6 @@ static const struct col stages_cols[] = {
 static const char *const stage_heaps[] = { "system", "lend", "lend-nomap" };
 #define NHEAPS NCOLS(stage_heaps)
 
-/*
- * The path the suite measures: the one the transport under the channel
- * gives, so that `--suite=stages` means the same question (where does an
- * offer's time go) in each guest the bench scripts boot.
- */
-struct stage_path {
-	const char *name;	/* in the title */
-	const char *what;	/* the note's account of send and back */
-	uint32_t raw_type;	/* 0: vshmem_offer_send(); else raw offers */
-	const uint64_t *sizes;
-	unsigned int nsizes;
-};
-
 /* x86_64 loopback: up to 256M, the sizes of issue 19's targets. */
 static const uint64_t loopback_sizes[] = { 4 * KiB, 1 * MiB, 64 * MiB,
 					   256 * MiB };
@@ -82,7 +69,7 @@ static const struct stage_path virtio_path = {
 };
 
 /* The path of this run's transport (machine.caps: the offer channel's). */
-static const struct stage_path *stage_path_pick(void)
+const struct stage_path *stage_path_pick(void)
 {
 	if ((machine.caps & VSHMEM_CAP_TYPE(VSHMEM_TYPE_FFA)) &&
 	    !access(FFA_STATS_PATH, R_OK))
@@ -95,9 +82,8 @@ static const struct stage_path *stage_path_pick(void)
 
 /* One offer of b on ch the path's way, until its RELINQUISH was read:
  * the round trip; *sent: the part until the send returned. */
-static uint64_t stage_offer(const struct stage_path *p,
-			    struct vshmem_channel *ch, struct vshmem_buf *b,
-			    uint64_t *sent)
+uint64_t stage_offer(const struct stage_path *p, struct vshmem_channel *ch,
+		     struct vshmem_buf *b, uint64_t *sent)
 {
 	static uint64_t id;
 

@@ -243,6 +243,27 @@ struct vsock_shmem;
 int raw_shmem_of(struct msghdr *msg, struct vsock_shmem *d);
 
 /* ------------------------------------------------------------------ */
+/* bench-suite-stages.c: the transport's path, also for kstages         */
+
+/*
+ * The path the stages suites measure: the one the transport under the
+ * channel gives (loopback, FF-A to OP-TEE, guest -> host virtio), so that
+ * they ask the same question in each guest the bench scripts boot.
+ */
+struct stage_path {
+	const char *name;	/* in the title */
+	const char *what;	/* the note's account of send and back */
+	uint32_t raw_type;	/* 0: vshmem_offer_send(); else raw offers */
+	const uint64_t *sizes;
+	unsigned int nsizes;
+};
+const struct stage_path *stage_path_pick(void);
+/* One offer of b on ch the path's way, until its RELINQUISH was read:
+ * the round trip; *sent: the part until the send returned. */
+uint64_t stage_offer(const struct stage_path *p, struct vshmem_channel *ch,
+		     struct vshmem_buf *b, uint64_t *sent);
+
+/* ------------------------------------------------------------------ */
 /* the suites, one file each                                           */
 
 void suite_sizes(void);
