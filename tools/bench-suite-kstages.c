@@ -26,7 +26,7 @@ struct kstage {
 static const struct kstage kstages[] = {
 	{ { "dma_buf_attach_attrs" }, false },
 	{ { "dma_buf_map_attachment_unlocked" }, false },
-	{ { "ffa_memory_share", "ffa_memory_lend" }, true },
+	{ { "ffa_memory_share", "ffa_memory_lend" }, false },
 	{ { "vsock_shmem_local_send", "virtio_transport_shmem_send" }, false },
 	{ { "vsock_shmem_rx" }, false },
 	{ { "vsock_shmem_local_import" }, false },
@@ -252,13 +252,13 @@ void suite_kstages(void)
 		 p->name);
 	t = table_new("kstages", title, kstages_cols, NCOLS(kstages_cols));
 	t->note = "attach/map: dma_buf_attach_attrs(), dma_buf_map_attachment_unlocked() (LEND: the revocation and the\n"
-		  "loan); give: FFA_MEM_SHARE/FFA_MEM_LEND into the SPMC (FF-A only, inside map); send: the transport's\n"
+		  "loan); give: FFA_MEM_SHARE/FFA_MEM_LEND into the SPMC (FF-A only, after map); send: the transport's\n"
 		  "descriptor build and queueing; rx: a descriptor arriving in a socket (offer and RELINQUISH alike);\n"
 		  "import/fd: the loopback borrower's dma-buf and receive_fd(); unimport: the borrower lets go;\n"
 		  "unmap/detach: the lender's side (LEND: reclaim); reclaim: FFA_MEM_RECLAIM (FF-A only, inside unmap).\n"
-		  "n/a: not on this transport's path. stages: sum per offer (median call x calls per offer; give and\n"
-		  "reclaim are in map and unmap already). round trip: one offer the path's way (as the stages suite)\n"
-		  "with the tracer on. Functions the kernel inlines cannot be traced.";
+		  "n/a: not on this transport's path. stages: sum per offer (median call x calls per offer; reclaim\n"
+		  "is in unmap already, the DMA operations' unmap makes the call). round trip: one offer the path's way\n"
+		  "(as the stages suite) with the tracer on. Functions the kernel inlines cannot be traced.";
 	ch = offer_channel(0);
 	for (unsigned int h = 0; h < NCOLS(kstage_heaps); h++) {
 		struct vshmem_heap *heap = heap_open(kstage_heaps[h], h == 0);
