@@ -159,9 +159,7 @@ static void trace_line(const char *line, struct samples *st)
 
 	if (!bar || !p || p > bar)
 		return;
-	for (p++; *p == ' ' || strchr("+!#*@$", *p); p++)
-		if (!*p)
-			return;
+	p += 1 + strspn(p + 1, " +!#*@$");	/* the duration's markers */
 	if (sscanf(p, "%lf us", &us) != 1 || !strstr(p, "us") ||
 	    strstr(p, "us") > bar)
 		return;
