@@ -81,6 +81,8 @@ uint64_t offer_once_split(struct vshmem_channel *ch, struct vshmem_buf *buf,
 	return now_ns() - t0;
 }
 
+const char *const bench_heaps[NHEAPS] = { "system", "lend", "lend-nomap" };
+
 struct vshmem_heap *heap_open(const char *name, bool required)
 {
 	struct vshmem_heap *h;

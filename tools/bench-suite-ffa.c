@@ -349,7 +349,6 @@ void suite_ffa(void)
 	struct table *t = table_new("ffa",
 		"Real FF-A: offer cost through the SPMC (OP-TEE) vs copying over the socket (median)",
 		ffa_cols, NCOLS(ffa_cols));
-	static const char *const heaps[] = { "system", "lend", "lend-nomap" };
 	struct vshmem_heap *heap[3];
 	struct vshmem_channel *ch[3];
 	const char *stats = FFA_STATS_PATH;
@@ -380,7 +379,7 @@ void suite_ffa(void)
 		return;
 	}
 	for (unsigned int h = 0; h < 3; h++) {
-		heap[h] = heap_open(heaps[h], h == 0);
+		heap[h] = heap_open(bench_heaps[h], h == 0);
 		if (h)
 			ch[h] = offer_channel(0);
 	}
@@ -398,7 +397,7 @@ void suite_ffa(void)
 
 		memset(m, 0, sizeof(m));
 		for (unsigned int h = 0; h < 3; h++) {
-			m[h].name = heaps[h];
+			m[h].name = bench_heaps[h];
 			if (!heap[h]) {
 				m[h].err = ENOENT;
 				continue;

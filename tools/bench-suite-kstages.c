@@ -57,7 +57,6 @@ static const struct col kstages_cols[] = {
 	{ "reps", "reps", C_COUNT },
 };
 
-static const char *const kstage_heaps[] = { "system", "lend", "lend-nomap" };
 
 static char trace_dir[64];
 
@@ -258,8 +257,8 @@ void suite_kstages(void)
 		  "is in unmap already, the DMA operations' unmap makes the call). round trip: one offer the path's way\n"
 		  "(as the stages suite) with the tracer on. Functions the kernel inlines cannot be traced.";
 	ch = offer_channel(0);
-	for (unsigned int h = 0; h < NCOLS(kstage_heaps); h++) {
-		struct vshmem_heap *heap = heap_open(kstage_heaps[h], h == 0);
+	for (unsigned int h = 0; h < NHEAPS; h++) {
+		struct vshmem_heap *heap = heap_open(bench_heaps[h], h == 0);
 
 		for (unsigned int i = 0; heap && i < p->nsizes; i++) {
 			uint64_t size = p->sizes[i];
@@ -269,12 +268,12 @@ void suite_kstages(void)
 
 			if (size < opt.min_size || size > opt.max_size)
 				continue;
-			progress("kstages: %s heap, %s ...", kstage_heaps[h],
+			progress("kstages: %s heap, %s ...", bench_heaps[h],
 				 size_str(size, sz, sizeof(sz)));
 			b = buf_alloc(heap, size);
 			buf_fill(b, 0x5a);
 			kstage_point(p, ch, b, st, &rt);
-			kstage_row(t, size, kstage_heaps[h], st, &rt);
+			kstage_row(t, size, bench_heaps[h], st, &rt);
 			vshmem_buf_close(b);
 			for (unsigned int s = 0; s < NSTAGES; s++)
 				sample_free(&st[s]);

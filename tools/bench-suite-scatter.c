@@ -19,7 +19,6 @@ void suite_scatter(void)
 	struct table *t = table_new("scatter",
 		"Scatter length per buffer and allocation time, per heap (median)",
 		scatter_cols, NCOLS(scatter_cols));
-	static const char *const heaps[] = { "system", "lend", "lend-nomap" };
 	uint64_t size = opt.scatter_size;
 	struct vshmem_channel *ch = offer_channel(0);
 	double lend_entries = NAN;
@@ -28,18 +27,18 @@ void suite_scatter(void)
 	t->note = "entries: the delta of the kernel's debugfs 'entries' counter per offer (scatter-table entries; n/a: the\n"
 		  "kernel has no entries counter). FF-A gives the partition at most one address range per entry (fewer\n"
 		  "where entries are neighbours in physical memory).";
-	for (unsigned int h = 0; h < 3; h++) {
-		struct vshmem_heap *heap = heap_open(heaps[h], false);
+	for (unsigned int h = 0; h < NHEAPS; h++) {
+		struct vshmem_heap *heap = heap_open(bench_heaps[h], false);
 		struct samples al = { 0 }, of = { 0 };
 		struct vshmem_buf *b = NULL;
 		struct kstats k0, k1;
 		double entries, offers;
 
 		if (!heap) {
-			table_row(t, heaps[h], (double)size, NAN, NAN, NAN);
+			table_row(t, bench_heaps[h], (double)size, NAN, NAN, NAN);
 			continue;
 		}
-		progress("scatter: %s heap, %" PRIu64 " MiB ...", heaps[h], size / MiB);
+		progress("scatter: %s heap, %" PRIu64 " MiB ...", bench_heaps[h], size / MiB);
 		for (unsigned int i = 0; i < 5; i++) {
 			uint64_t t0 = now_ns();
 
@@ -65,7 +64,7 @@ void suite_scatter(void)
 		}
 		if (h == 1)
 			lend_entries = entries;
-		table_row(t, heaps[h], (double)size, sample_median(&al),
+		table_row(t, bench_heaps[h], (double)size, sample_median(&al),
 			  sample_median(&of), entries);
 		vshmem_buf_close(b);
 		vshmem_heap_close(heap);

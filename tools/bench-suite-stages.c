@@ -19,8 +19,6 @@ static const struct col stages_cols[] = {
 	{ "reps", "reps", C_COUNT },
 };
 
-static const char *const stage_heaps[] = { "system", "lend", "lend-nomap" };
-#define NHEAPS NCOLS(stage_heaps)
 
 /* x86_64 loopback: up to 256M, the sizes of issue 19's targets. */
 static const uint64_t loopback_sizes[] = { 4 * KiB, 1 * MiB, 64 * MiB,
@@ -159,7 +157,7 @@ void suite_stages(void)
 		 p->name);
 	t = table_new("stages", title, stages_cols, NCOLS(stages_cols));
 	for (unsigned int h = 0; h < NHEAPS; h++) {
-		heaps[h] = heap_open(stage_heaps[h], h == 0);
+		heaps[h] = heap_open(bench_heaps[h], h == 0);
 		ch[h] = heaps[h] ? offer_channel(0) : NULL;
 		pt[h].send4 = pt[h].back4 = pt[h].total4 = NAN;
 	}
@@ -209,7 +207,7 @@ void suite_stages(void)
 		for (unsigned int h = 0; h < NHEAPS; h++) {
 			if (!b[h])
 				continue;
-			stage_row(t, size, stage_heaps[h], &pt[h], reps);
+			stage_row(t, size, bench_heaps[h], &pt[h], reps);
 			vshmem_buf_close(b[h]);
 		}
 	}

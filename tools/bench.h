@@ -227,6 +227,9 @@ uint64_t offer_once(struct vshmem_channel *ch, struct vshmem_buf *buf);
 /* The same; *sent: the part until vshmem_offer_send() returned. */
 uint64_t offer_once_split(struct vshmem_channel *ch, struct vshmem_buf *buf,
 			  uint64_t *sent);
+/* The heaps the per-heap suites compare: SHARE, LEND, LEND never mapped. */
+#define NHEAPS 3
+extern const char *const bench_heaps[NHEAPS];
 struct vshmem_heap *heap_open(const char *name, bool required);
 struct vshmem_buf *buf_alloc(struct vshmem_heap *heap, uint64_t size);
 void *buf_fill(struct vshmem_buf *b, unsigned char pattern);

@@ -13,13 +13,14 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-arch=x86_64 debug=0 sparse=1 config_only=0
+# debug: build_dir's variant (0, 1 for debug, trace); extra: its fragment
+arch=x86_64 debug=0 extra='' sparse=1 config_only=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--arch) arch=${2:?--arch needs a value}; shift ;;
 	--arch=*) arch=${1#--arch=} ;;
-	--debug) debug=1 ;;
-	--trace) debug=trace ;;
+	--debug) debug=1 extra=debug ;;
+	--trace) debug=trace extra=trace ;;
 	--no-sparse) sparse=0 ;;
 	--config-only) config_only=1 ;;
 	-h|--help) usage_from_header "$0"; exit 0 ;;
@@ -38,8 +39,7 @@ exec 8>"$B/.build.lock"
 flock 8
 
 frags=("$CONFIG_DIR/base.config" "$CONFIG_DIR/$arch.config")
-[ "$debug" = 1 ] && frags+=("$CONFIG_DIR/debug.config")
-[ "$debug" = trace ] && frags+=("$CONFIG_DIR/trace.config")
+[ -n "$extra" ] && frags+=("$CONFIG_DIR/$extra.config")
 for f in series.config "series-$arch.config"; do
 	[ -f "$CONFIG_DIR/$f" ] && frags+=("$CONFIG_DIR/$f")
 done
@@ -54,8 +54,7 @@ kmake() {
 	make -C "$PATCHED_DIR" O="$B" ARCH="$KARCH" ${KCROSS:+CROSS_COMPILE=$KCROSS} CC="$cc" HOSTCC="${cc%${KCROSS}gcc}gcc" "$@"
 }
 
-variant=$arch; [ "$debug" = 1 ] && variant="$arch debug"
-[ "$debug" = trace ] && variant="$arch trace"
+variant=$arch${extra:+ $extra}
 t0=$(now)
 
 # --- configuration (re-done when a fragment or the series changed)
@@ -70,8 +69,7 @@ if [ ! -f "$B/.config" ] || [ "$(cat "$B/.config-hash" 2>/dev/null)" != "$cfg_ha
 
 	# Every option of the fragments must end up exactly as written.
 	check=("$CONFIG_DIR/base.config" "$CONFIG_DIR/$arch.config")
-	[ "$debug" = 1 ] && check+=("$CONFIG_DIR/debug.config")
-	[ "$debug" = trace ] && check+=("$CONFIG_DIR/trace.config")
+	[ -n "$extra" ] && check+=("$CONFIG_DIR/$extra.config")
 	if [ "$(series_count)" -gt 0 ]; then
 		for f in series.config "series-$arch.config"; do
 			[ -f "$CONFIG_DIR/$f" ] && check+=("$CONFIG_DIR/$f")

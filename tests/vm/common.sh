@@ -23,7 +23,7 @@ bench_common_opt() {
 
 # bench_has_suite NAME ARGS...: whether vshmem-bench ARGS... runs the suite
 # NAME: the last --suite counts (as in vshmem-bench); without one, every
-# suite but ffa does.
+# suite but ffa and kstages does; "all" is every suite but kstages.
 bench_has_suite() {
 	local name=$1 suites='' next=0 a
 	shift
@@ -35,8 +35,11 @@ bench_has_suite() {
 		--suite) next=1 ;;
 		esac
 	done
-	[ -n "$suites" ] || { [ "$name" != ffa ]; return; }
-	case ",$suites," in *",$name,"*|*,all,*) return 0 ;; esac
+	[ -n "$suites" ] || { [ "$name" != ffa ] && [ "$name" != kstages ]; return; }
+	case ",$suites," in
+	*",$name,"*) return 0 ;;
+	*,all,*) [ "$name" != kstages ]; return ;;
+	esac
 	return 1
 }
 
